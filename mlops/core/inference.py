@@ -1,0 +1,204 @@
+"""Load any Hugging Face sequence-classification checkpoint and classify messages with it.
+
+Outputs are always in `clarioscope.taxonomy.INTENTS` order, whatever order the checkpoint uses:
+labels are mapped by name through `config.id2label`, never by position.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clarioscope.taxonomy import INTENTS
+from mlops.core.base import ensure_offline, quiet_transformers
+
+ensure_offline()
+
+import torch  # noqa: E402  (HF_HUB_OFFLINE must be set before transformers reads it)
+from transformers import (  # noqa: E402
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+META_FILENAME = "clarioscope_meta.json"
+
+
+class CheckpointLabelError(ValueError):
+    """The checkpoint's labels are not the seven intents of the taxonomy."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+def taxonomy_order(id2label: Mapping[Any, str]) -> list[int]:
+    """Output index of each intent, in INTENTS order, read from a checkpoint's id2label.
+
+    Raises CheckpointLabelError when a label is missing or unknown: a model whose outputs cannot be
+    named must not route patient messages.
+    """
+    by_name: dict[str, int] = {}
+    for raw_id, name in id2label.items():
+        by_name[str(name)] = int(raw_id)
+    missing = [intent for intent in INTENTS if intent not in by_name]
+    unknown = sorted(name for name in by_name if name not in INTENTS)
+    if missing or unknown:
+        raise CheckpointLabelError(
+            "checkpoint labels do not match the intent taxonomy: "
+            f"missing {missing or 'none'}, unknown {unknown or 'none'} "
+            f"(config.id2label = {dict(id2label)})"
+        )
+    return [by_name[intent] for intent in INTENTS]
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """The clarioscope_meta.json written by training, or {} for checkpoints made elsewhere."""
+    meta_path = Path(path) / META_FILENAME
+    if not meta_path.is_file():
+        return {}
+    data = json.loads(meta_path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def quantize_dynamic_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantisation of every nn.Linear (about 3x faster on CPU, same answers ~97%)."""
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated in favour of torchao, which is not installed here;
+        # the API still works in this torch and the warning would repeat in every process log.
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class Classifier:
+    """A loaded intent model. Thread-safe: one forward pass at a time per instance."""
+
+    def __init__(
+        self,
+        *,
+        model: PreTrainedModel | torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        order: Sequence[int],
+        temperature: float = 1.0,
+        max_length: int = 128,
+        version: str = "",
+        quantized: bool = False,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self._model = model
+        self._tokenizer = tokenizer
+        self._order = torch.tensor(list(order), dtype=torch.long)
+        self.temperature = float(temperature)
+        self.max_length = int(max_length)
+        self.version = version
+        self.quantized = quantized
+        self.meta: dict[str, Any] = dict(meta or {})
+        self.labels: tuple[str, ...] = INTENTS
+        # Fast tokenizers are not safe to call from several threads at once, and one forward pass
+        # already uses every core, so a lock costs nothing and keeps gunicorn threads honest.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        path_or_hub_id: str,
+        *,
+        quantize: bool = True,
+        temperature: float = 1.0,
+        max_length: int = 128,
+        version: str = "",
+    ) -> Classifier:
+        """Load a checkpoint directory or hub id; int8-quantise it on CPU unless told not to."""
+        try:
+            with quiet_transformers():
+                tokenizer = AutoTokenizer.from_pretrained(path_or_hub_id)
+                model = AutoModelForSequenceClassification.from_pretrained(path_or_hub_id)
+        except OSError as exc:
+            raise OSError(
+                f"could not load a sequence-classification checkpoint from {path_or_hub_id!r}; "
+                "a hub id needs HF_HUB_OFFLINE=0 and network access, or a local copy: "
+                f"{exc}"
+            ) from exc
+        order = taxonomy_order(model.config.id2label)
+        model.eval()
+        if quantize:
+            model = quantize_dynamic_int8(model)
+        meta = read_meta(path_or_hub_id) if Path(path_or_hub_id).is_dir() else {}
+        if not version:
+            version = str(meta.get("version") or Path(path_or_hub_id).name or path_or_hub_id)
+        return cls(
+            model=model,
+            tokenizer=tokenizer,
+            order=order,
+            temperature=temperature,
+            max_length=max_length,
+            version=version,
+            quantized=quantize,
+            meta=meta,
+        )
+
+    def logits(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+        """Raw (untempered) logits, shape (len(texts), 7), columns in INTENTS order."""
+        if not texts:
+            return np.zeros((0, len(INTENTS)), dtype=np.float32)
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        texts = [str(t) for t in texts]
+        # Sorting by length keeps each batch's padding short; results go back in input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), len(INTENTS)), dtype=np.float32)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                enc = self._tokenizer(
+                    [texts[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                raw = self._model(**enc).logits
+                out[idx] = raw.index_select(1, self._order).float().numpy()
+        return out
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+        """Softmax of logits / temperature, shape (len(texts), 7), in INTENTS order."""
+        return _softmax(self.logits(texts, batch_size=batch_size) / self.temperature)
+
+    def predict(self, texts: Sequence[str], batch_size: int = 16) -> list[Prediction]:
+        probs = self.probabilities(texts, batch_size=batch_size)
+        return [self._prediction(row) for row in probs]
+
+    def predict_one(self, text: str) -> Prediction:
+        return self.predict([text], batch_size=1)[0]
+
+    def _prediction(self, row: np.ndarray) -> Prediction:
+        best = int(row.argmax())
+        return Prediction(
+            label=INTENTS[best],
+            confidence=round(float(row[best]), 6),
+            probabilities={
+                intent: round(float(p), 6) for intent, p in zip(INTENTS, row, strict=True)
+            },
+        )
