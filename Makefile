@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint chromium serve faults bench
+.PHONY: install run test lint chromium serve faults bench bench-load
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,18 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Production mode on this machine (README, "Production"): gunicorn, Celery workers and beat
+# against PostgreSQL and Redis. DATABASE_URL, REDIS_URL, SECRET_KEY, PORT... override the defaults.
+serve: install
+	HOST=$(HOST) PORT=$(PORT) ./deploy/serve.sh
+
+# The fault-injection tests alone (they also run in `make test` when PostgreSQL and Redis answer).
+faults:
+	$(MAKE) test PYTEST_ARGS="-m faults $(PYTEST_ARGS)"
+
+# Sustained load on loopback against a production-mode stack it starts itself; prints a table and
+# writes bench/results/load.json. LOAD_ARGS="--duration 60 --users 16" to change the run.
+LOAD_ARGS ?=
+bench-load: install
+	$(BIN)/python bench/load_run.py $(LOAD_ARGS)

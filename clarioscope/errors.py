@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import server_error as django_server_error
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -44,7 +47,55 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is not None and isinstance(response.data, dict) and "error" not in response.data:
         detail = response.data.get("detail", response.data)
         code = getattr(detail, "code", None) or "invalid"
-        response.data = {"error": code, "detail": detail if "detail" in response.data else response.data}
+        response.data = {
+            "error": code,
+            "detail": detail if "detail" in response.data else response.data,
+        }
     elif response is not None and isinstance(response.data, list):
         response.data = {"error": "invalid", "detail": response.data}
     return response
+
+
+def _unavailable_exception_types() -> tuple[type[BaseException], ...]:
+    """Errors that mean a backing service (database, broker, cache) is down, not a bug."""
+    import kombu.exceptions
+    import redis.exceptions
+
+    return (
+        OperationalError,
+        InterfaceError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        kombu.exceptions.OperationalError,
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: 503 + Retry-After when a backing service is down, else a plain 500.
+
+    Django calls this inside its `except` block, so sys.exc_info() is the exception that escaped
+    the view or a middleware (the session save, an enqueue after commit) - paths the DRF handler
+    above never sees. A load balancer or client retries a 503; a 500 says the code is wrong.
+    """
+    exc = sys.exc_info()[1]
+    is_api = request.path.startswith("/api/") or request.path.startswith("/hooks/")
+    if exc is not None and isinstance(exc, _unavailable_exception_types()):
+        body = {
+            "error": "unavailable",
+            "detail": "A backing service is unavailable; retry shortly.",
+        }
+        if is_api:
+            response: HttpResponse = JsonResponse(body, status=503)
+        else:
+            response = HttpResponse(
+                "Service temporarily unavailable; retry shortly.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        response.headers["Retry-After"] = "5"
+        return response
+    if is_api:
+        return JsonResponse(
+            {"error": "server_error", "detail": "Internal server error."}, status=500
+        )
+    return django_server_error(request)

@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from clarioscope import health
 
+# A database or broker outage answers 503 with Retry-After everywhere, not 500.
+handler500 = "clarioscope.errors.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
