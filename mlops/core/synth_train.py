@@ -750,7 +750,7 @@ BILLING: tuple[Scenario, ...] = (
         ),
         P(
             0.4,
-            "{My|The} account number is {on the statement|<date>-{A|B}{12|45|78}}.",
+            "{My|The} account number is {on the statement|{48|71|90}{1|3|7}{22|58|64}}.",
             "I {have|had} <insurer> at the time.",
             "{Can|Could} you {check|look into it}{ please|}?",
             "I want to make sure I'm not paying twice.",
@@ -1579,6 +1579,7 @@ _HOUR_RE = re.compile(r"\b(\d{1,2}) ?(am|pm)\b")
 _DECIMAL_RE = re.compile(r"\b(\d{2,3})\.(\d)\b")
 _ORD_RE = re.compile(r"\b(\d{1,2})(st|nd|rd|th)\b")
 _INT_RE = re.compile(r"\b\d+\b")
+_LONG_RE = re.compile(r"\b\d{5,}\b")
 
 
 def _speak_numbers(text: str, rng: random.Random) -> str:
@@ -1632,6 +1633,7 @@ def _speak_numbers(text: str, rng: random.Random) -> str:
         lambda m: _pairs(int(m.group(1))) + " point " + _ONES[int(m.group(2))], text
     )
     text = _ORD_RE.sub(lambda m: _ordinal(int(m.group(1))), text)
+    text = _LONG_RE.sub(lambda m: _digits(m.group(0)), text)
     return _INT_RE.sub(
         lambda m: _pairs(int(m.group(0))) if len(m.group(0)) in (3, 4) else _words(int(m.group(0))),
         text,
@@ -1668,7 +1670,7 @@ _VM_CLOSERS = (
 
 
 def _voicemail(body: str, style: str, rng: random.Random, r: _Renderer) -> str:
-    text = _DR_RE.sub("doctor ", body).replace("&", "and")
+    text = _DR_RE.sub("doctor ", body).replace("&", "and").replace("A1C", "a one c")
     text = _speak_numbers(text, rng).replace("/", " ")
     text = text.lower()
     if style == "polished" and rng.random() < 0.5:
