@@ -161,6 +161,26 @@ STORAGES = {
 }
 EXPORT_DIR = DATA_DIR / "exports"
 
+# MLOps. Evaluation data that is never trained on (the real-text probe); absent in some clones.
+CLARIOSCOPE_EVAL_DIR = Path(
+    env_str("CLARIOSCOPE_EVAL_DIR", str(BASE_DIR.parent / "shared" / "eval"))
+).resolve()
+# Without a broker, admin-triggered MLOps runs go to one background thread of the web process
+# (a queue of concurrency 1, like the `mlops` worker) so that a click never blocks a request.
+MLOPS_RUN_IN_THREAD = env_bool("CLARIOSCOPE_MLOPS_RUN_IN_THREAD", True)
+# A running run with no progress for this long is taken to be dead; a redelivered task restarts it.
+MLOPS_STALE_RUN_SECONDS = env_int("CLARIOSCOPE_MLOPS_STALE_RUN_SECONDS", 900)
+# LLM baselines in benchmarks run only when a key is set. They see synthetic and public texts only,
+# never reviewers' calibration labels (real patient text never leaves the deployment).
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_BENCHMARK_MODEL = env_str("CLARIOSCOPE_OPENAI_BENCHMARK_MODEL", "gpt-4o-2024-11-20")
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
+ANTHROPIC_BENCHMARK_MODEL = env_str(
+    "CLARIOSCOPE_ANTHROPIC_BENCHMARK_MODEL", "claude-haiku-4-5-20251001"
+)
+
 # Production hardening: on when DEBUG is off, each overridable for a TLS-terminating proxy setup.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
