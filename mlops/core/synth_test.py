@@ -82,11 +82,12 @@ def _callback(rng: random.Random) -> str:
 
 def _when_past(rng: random.Random) -> str:
     month = rng.choice(["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov"])
+    # A whole time adverbial: it reads right after a verb phrase without a preposition.
     return rng.choice(
         [
-            f"{month} {rng.randint(1, 28)}",
-            f"{rng.randint(1, 12)}-{rng.randint(1, 28)}",
-            f"the {rng.choice(['3rd', '9th', '12th', '17th', '22nd', '30th'])}",
+            f"on {month} {rng.randint(1, 28)}",
+            f"on {rng.randint(1, 12)}-{rng.randint(1, 28)}",
+            f"on the {rng.choice(['3rd', '9th', '12th', '17th', '22nd', '30th'])}",
             "last Thursday",
             "two weeks ago",
             "back in the spring",
@@ -94,6 +95,15 @@ def _when_past(rng: random.Random) -> str:
             "over the holidays",
         ]
     )
+
+
+def _dob(rng: random.Random) -> str:
+    return f"{rng.randint(1, 12)}-{rng.randint(1, 28)}-{rng.randint(1944, 2004)}"
+
+
+def _sent_stamp(rng: random.Random) -> str:
+    day = rng.choice(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])
+    return f"{day}, {rng.choice(['March', 'May', 'October', 'January'])} {rng.randint(1, 28)}"
 
 
 def _clock(rng: random.Random) -> str:
@@ -210,7 +220,7 @@ LEXICON: dict[str, list[str] | Callable[[random.Random], str]] = {
     ],
     "slot_when": [
         "$weekday", "$weekday afternoon", "the week of the $nth", "$weekday at $clock",
-        "any day next week", "first thing $weekday", "later this month", "$weekday or $weekday",
+        "any day next week", "first thing $weekday", "later this month", "Tues or Thurs",
         "before the end of the month", "around $clock on $weekday",
     ],
     "nth": ["8th", "15th", "19th", "23rd", "27th", "2nd"],
@@ -220,6 +230,8 @@ LEXICON: dict[str, list[str] | Callable[[random.Random], str]] = {
     "fever": _fever,
     "callback": _callback,
     "when_past": _when_past,
+    "dob": _dob,
+    "sent_stamp": _sent_stamp,
     "hours": _hours,
     "for_how_long": [
         "the past 48 hrs", "almost a week", "two nights", "three days now", "ten days",
@@ -407,7 +419,7 @@ _AP_ASK = (
 )
 _AP_MORE = (
     "[Only|Ideally] [afternoons|mornings|after school hours] [work|are possible] for me.",
-    "I'm [an existing|a current] patient, [DOB|born] $when_past 19[72|84|91|66].",
+    "I'm [an existing|a current] patient, [DOB|born] $dob.",
     "[If|In case] nothing's open, [please put me on|add me to] the cancellation list.",
     "[It's|This is] [just|] for [a recheck|a routine visit|my annual|the follow up on my $dx].",
     "[Telehealth|A video visit] [would be fine too|is ok].",
@@ -421,9 +433,9 @@ def _appointment(rng: random.Random, f: _Filler) -> Beats:
 
 
 _BI_CTX = (
-    "I [was seen|had my $proc] [there|at $clinic] on $when_past[ and paid my copay|].",
+    "I [was seen|had my $proc] [there|at $clinic] $when_past[ and paid my copay|].",
     "[My|Our] [account|statement] [just came|arrived] in the mail[ today|].",
-    "[Regarding|Re] [my|$child's] [visit|$proc] on $when_past.",
+    "[Regarding|Re] [my|$child's] [visit|$proc] $when_past.",
 )
 _BI_ASK = (
     "[The|This] [statement|invoice|bill] [says|shows] I owe $money but $plan [already|]"
@@ -431,7 +443,8 @@ _BI_ASK = (
     "[Why am I being|Why was I|How come I was] [charged|billed] $money for [the|my] $proc when"
     " my copay"
     " is $copay?",
-    "[I think|Pretty sure] [I was|we were] [double billed|billed twice] for $when_past.",
+    "[I think|Pretty sure] [I was|we were] [double billed|billed twice]"
+    " for [the|my] [visit|$proc] $when_past.",
     "[Can|Could] I [split|break] [the|my] $money [balance|bill] into [monthly payments|a payment"
     " plan|installments]?",
     "[I overpaid|There's a credit on my account] [by|of] $money, [when will the refund go"
@@ -467,7 +480,8 @@ def _billing(rng: random.Random, f: _Filler) -> Beats:
 _CC_CTX = (
     "[I have|I've got|I live with] $dx [and|but] this [feels different|is new].",
     "[For context|Background], I'm on $drug for $dx.",
-    "[I|We] [saw|were seen by] $doc $when_past [for something else|for a routine visit].",
+    "[I saw|We saw|I was seen by|We were seen by] $doc $when_past [for something else|for a"
+    " routine visit].",
 )
 _CC_CORE = (
     "I've [had|been dealing with] $sx for $for_how_long[ and it's getting worse|, nothing helps|].",
@@ -509,7 +523,7 @@ _CC_BARE = (
 _CC_ASK = (
     "[Do I need to|Should I] [be seen today|go to A&E|go to the ER|come in]?",
     "[Can|Could] a [nurse|clinician] [ring|call] me [back|] [ASAP|today|this afternoon]?",
-    "[Is this|Could this be] [serious|an infection|a reaction to the $drug]?",
+    "[Is this|Could this be] [serious|an infection|something bad]?",
     "[What do you recommend|What should I do], [wait it out or|or should I] go to urgent care?",
 )
 
@@ -869,7 +883,7 @@ def _dress_email(body: str, style: str, rng: random.Random, f: _Filler) -> str:
             "",
             "-----Original Message-----",
             f.fill("From: $clinic"),
-            f.fill("Sent: $when_past"),
+            f.fill("Sent: $sent_stamp"),
             f.fill(
                 "[We are unable to respond to medical questions by email."
                 "|Your message has been received by the patient services team.]"
@@ -980,11 +994,31 @@ def _speak(text: str, rng: random.Random) -> str:
     )
     text = re.sub(
         r"\b(\d{1,2})(st|nd|rd|th)\b",
-        lambda m: _say(int(m.group(1))) + m.group(2).replace("st", "st").replace("nd", "nd"),
+        lambda m: _nth_word(int(m.group(1))),
         text,
     )
     text = re.sub(r"\b\d+\b", lambda m: _say_casual(int(m.group(0))), text)
     return text
+
+
+_NTH_SPECIAL = {
+    1: "first",
+    2: "second",
+    3: "third",
+    5: "fifth",
+    8: "eighth",
+    9: "ninth",
+    12: "twelfth",
+}
+
+
+def _nth_word(n: int) -> str:
+    if n in _NTH_SPECIAL:
+        return _NTH_SPECIAL[n]
+    if n > 20 and n % 10:
+        return f"{_DECADES[n // 10]}-{_nth_word(n % 10)}"
+    word = _say(n)
+    return word[:-1] + "ieth" if word.endswith("y") else word + "th"
 
 
 _VM_PAD = ("er", "ah", "hmm", "right", "basically", "sort of", "anyway", "uh", "um", "erm")

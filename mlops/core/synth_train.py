@@ -243,6 +243,10 @@ VOCAB: dict[str, SlotValue] = {
         "the area", "Oakridge", "Maple Heights", "the north side", "downtown", "Fairview",
         "Millbrook", "the east end", "Cedar Falls", "Springdale", "your neighborhood",
     ],
+    "city": [
+        "San Jose", "Fresno", "Austin", "Denver", "Chicago", "Seattle", "Atlanta", "Phoenix",
+        "Nashville", "Columbus", "Orlando", "Los Angeles", "Dallas", "Salt Lake City",
+    ],
     "state": ["Texas", "Ohio", "Florida", "Michigan", "Arizona", "Georgia", "Oregon", "Jersey"],
     "provider_kind": [
         "family doctor", "primary care doctor", "dentist", "pediatrician", "dermatologist",
@@ -328,6 +332,10 @@ VOCAB: dict[str, SlotValue] = {
     "routine": [
         "cleaning", "physical", "mammogram", "pap smear", "flu shot", "skin check",
         "well child visit", "eye exam", "blood work", "annual",
+    ],
+    "since_when": [
+        "Sunday", "Monday", "yesterday", "last night", "the weekend", "this morning",
+        "last week", "Friday", "Tuesday night", "my trip",
     ],
     "duration": [
         "two days", "3 days", "a week", "since Sunday", "about 4 days", "since yesterday",
@@ -782,7 +790,7 @@ CLINICAL: tuple[Scenario, ...] = (
             1.0,
             "{I've had|I have had|I've got|I have} <symptom> for <duration>{ and it's getting"
             " worse| and it's not getting better| now|}.",
-            "<kid> has {had |}a fever of <temp>{ since <day>| for <duration>|}{ and"
+            "<kid> has {had |}a fever of <temp>{ since <since_when>| for <duration>|}{ and"
             " {won't eat|is really fussy|is throwing up|has a rash}|}.",
             "I started <med> <ago> and {now|since then} I've had <side_effect>"
             "{, should I stop taking it|}.",
@@ -793,7 +801,7 @@ CLINICAL: tuple[Scenario, ...] = (
             " helping|}.",
             "I {twisted|hurt|sprained|jammed} my <body_part> {yesterday|this morning|<day>}"
             " and {it's really swollen|I can't put weight on it|it's turning purple}.",
-            "{My|<who>'s} <body_part> {has been hurting|hurts} {for <duration>|since <day>}"
+            "{My|<who>'s} <body_part> {has been hurting|hurts} {for <duration>|since <since_when>}"
             "{ and it's keeping me up at night|}.",
             "I think {I have|I've got} {an ear infection|strep|a UTI|pink eye|the flu"
             "|a sinus infection}, my {throat|ear|eye} {is killing me|hurts|is so sore}.",
@@ -837,7 +845,7 @@ CLINICAL: tuple[Scenario, ...] = (
             "I feel {really |}<feeling>{ all the time| when I stand up|}.",
             "I have a {sharp|dull|stabbing|burning} pain in my <body_part>.",
             "My {ears are|ear is} ringing and {it hurts|I can't hear well}.",
-            "I've been {feeling|very} <feeling> {since <day>|for <duration>}.",
+            "I've been {feeling|very} <feeling> {since <since_when>|for <duration>}.",
             "My {eyes are|eye is} {red and itchy|swollen|crusted shut}.",
             "{It hurts|It burns} when I <activity>.",
             "I {think|feel like} I'm {getting|coming down with} something, {fever|chills} and"
@@ -894,8 +902,8 @@ COMPLAINT: tuple[Scenario, ...] = (
             " called back|hung up on me|told me to just wait}.",
             "{I've|I have} been trying to {reschedule|get an appointment|cancel} for {two weeks"
             "|a month|days} and {the phone just rings|nobody picks up|I keep getting voicemail}.",
-            "I got sent to collections for <amount> {even though|when} I {paid it|was told it"
-            " was covered}{ months ago|}.",
+            "{Unbelievable|Seriously}, I got sent to collections for <amount> {even though|when}"
+            " I {paid it|was told it was covered}{ months ago|}.",
             "{Still|STILL} {no answer|waiting} about my {x-ray|MRI|biopsy|lab results} after"
             " <duration>, {this is|it's} {unacceptable|ridiculous}.",
             "My <med> prescription {was sent to the wrong pharmacy|never got sent} {again|twice}"
@@ -906,7 +914,7 @@ COMPLAINT: tuple[Scenario, ...] = (
             " to be told {to come back another day|the doctor left}.",
         ),
         P(
-            0.7,
+            1.0,
             "This is {terrible|awful|unacceptable} {care|service}.",
             "I'm {furious|fed up|done with this practice}.",
             "{Fix this|Somebody needs to fix this}.",
@@ -1029,14 +1037,367 @@ PRICE_SHOPPER: tuple[Scenario, ...] = (
     ),
 )
 
+# More scenarios per intent: UK practice/NHS phrasing spread over every intent (so British
+# spelling is not a shortcut to "complaint"), plain first-turn requests with no channel dressing,
+# and the boundary cases of TAXONOMY.md written out on purpose.
+
+NEW_PATIENT_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "Are you taking on new {NHS|private|} patients{ at the moment| for dental|}?",
+            "{I'd like|I want} to register {myself and <who>|my family|} with {the|your} GP"
+            " {surgery|practice}{, we've just moved to <area>|}.",
+            "{Is the practice list open|Is your list open} for new patients{ in <area>|}?",
+            "{Can|Could} I sign up with {your|this} {practice|clinic|office} as a new patient?",
+            "{We're|I'm} {thinking of switching|looking to switch} to {your|this} practice"
+            " {from <otherpractice>|}, {are you accepting anyone new|is there room for us}?",
+            "{Do you accept|Are you accepting} new patients {on|with} <insurer>?",
+            "I {haven't been seen|have never been seen} at {your practice|<practice>} and"
+            " {would like|want} to become a {new |}patient{ of <doctor>|}.",
+        ),
+        P(
+            0.5,
+            "{What|Which} {documents|ID} {do I need|should I bring} to register?",
+            "{Is there|Do you have} an online {registration|new patient} form?",
+            "I'd {also |}{like|want} to {book|get} {a new patient check|an initial"
+            " appointment|my first visit} {once I'm registered|after that|}.",
+            "I have <condition> and {need|will need} {regular check-ups|ongoing care}.",
+            "We {live|are} {just|} {around the corner|in <area>|nearby}.",
+        ),
+        P(0.25, *_ASK_CALLBACK),
+        fixed=True,
+        weight=2.0,
+    ),
+)
+
+EXISTING_PATIENT_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "{I need|Can I order|Can I request} a repeat prescription {for|of} my <med>.",
+            "Has my repeat prescription {been sent|gone} to {the chemist|<pharmacy>} yet?",
+            "Can I get a {fit note|sick note|doctor's note} {for work|for my employer} {please|}?",
+            "Have my blood test results come back{ from <date>| yet|}?",
+            "{Could|Can} the GP {look at|review} my {medication|repeat prescriptions} {at"
+            " some point|when they have a minute}?",
+            "I need to {update|change} my {address|phone number|email|emergency contact} on"
+            " file{, I moved|}.",
+            "Did <doctor> {get|see} the {results|report|letter} from the <specialist>?",
+            "I need a {copy|printout} of my {care plan|visit instructions|discharge instructions}.",
+        ),
+        P(0.35, "{Nothing urgent|No rush}.", "I'm fine{, just need it for my records|}."),
+        weight=1.6,
+    ),
+    # Follow-up instructions and notes from a past visit, asked in plain words.
+    Scenario(
+        P(
+            1.0,
+            "I want to know what {my doctor|<doctor>|the doctor} said I should do after my"
+            " {appointment|visit|<procedure>}.",
+            "{Can|Could} you {look up|pull up|check} the notes from my last {visit|appointment}"
+            "{ with <doctor>|}?",
+            "What {medicine|dose} did <doctor> {put me on|prescribe me} {last time|at my last"
+            " visit}? I {lost|threw away} the paper.",
+            "{Do I still|Am I supposed to} {wear the boot|use the inhaler every day|take the"
+            " <med>} {now that my <procedure> is done|after my follow-up|}?",
+            "I need my {follow-up|after care} instructions {again|resent|from <date>}.",
+            "{Did <doctor> say|Has <doctor> said} {when|if} I {need|should come back for} {more"
+            " bloodwork|a recheck|another visit}?",
+            "{Could|Can} you {remind me|tell me} {how often|how long} I'm supposed to {take the"
+            " <med>|ice my <body_part>|do the exercises} {<doctor> gave me|}?",
+        ),
+        P(
+            0.45,
+            "{I'm feeling fine|All good otherwise|No new problems}{, just want to get it right|}.",
+            "{No symptoms|Nothing's wrong}, {I just forgot|just want to follow the plan}.",
+        ),
+        weight=1.8,
+    ),
+    # Rule 4 again, with the medical words that make it look clinical but no active symptom.
+    Scenario(
+        P(
+            1.0,
+            "{My|The} {pharmacy|pharmacist} {gave me|switched me to} the generic {for|of} <med>,"
+            " is that {ok|the same thing}?",
+            "Can I {take|have} {my|the} <med> {and|with} <otc> {together|at the same time}?",
+            "{Is it|Would it be} {okay|fine} to {get a tattoo|go swimming|have coffee|fly}"
+            " {after|while on|with} {my <procedure>|<med>}?",
+            "{My|The} <test> {came back|shows} {a little high|borderline|slightly off},"
+            " {what does that mean|should I worry about that}?",
+            "Do I need {a booster|another dose of the vaccine|the second shot} {this year|before"
+            " I travel|for school}?",
+            "{Should|Do} I {bring|keep taking} my <med> {to|before} my appointment <day>?",
+        ),
+        P(
+            1.0,
+            "{No problems|No side effects|I feel fine|Everything is fine} so far, just"
+            " {checking|asking|curious}.",
+            "{I'm|I am} {not having any symptoms|feeling good}, just {want to be safe|a question}.",
+            "{Not sick|Not urgent}, just {a question|curious}.",
+        ),
+        weight=1.5,
+    ),
+)
+
+APPOINTMENT_MORE: tuple[Scenario, ...] = (
+    # First-turn booking requests, short and plain (the kind a scheduling assistant hears).
+    Scenario(
+        P(
+            1.0,
+            "I'd like to {schedule|book|make} an appointment {for|on} {<day>|next week|<date>}.",
+            "Is <doctor> {free|available} {on <day>|<day> at <time>|this week}?",
+            "Can I see <doctor> {on <day>|<day> morning|at <time> <day>}?",
+            "I {need|want} to see {a|the} {doctor|dentist|GP|nurse} {this week|<day>|soon}.",
+            "{Please|Can you} book me {in |}{with|to see} <doctor>{ <when>|}.",
+            "{I'm looking for|I need} {a|an} {dentist|doctor|eye doctor|gynecologist"
+            "|dermatologist} {in|near} <city> {who can see me|with an opening} <when>.",
+            "Help me {book|set up} {an appointment|a visit} with {a|my} {dentist|doctor}"
+            "{ in <city>|}.",
+            "I {need|have} to schedule {a visit|an appointment} with my {doctor|dentist"
+            "|physician}{ <when>|}.",
+            "{Can|Could} I {get|book} a {telephone|phone|video} appointment with {the GP|<doctor>}"
+            "{ <when>|}?",
+            "{I'd like to|Can I} book {a|my} {smear test|blood test|medication review|asthma"
+            " review|flu jab} at the surgery{ <when>|}.",
+            "{Do you have|Got} anything {with <doctor>|} {<day>|this week|next week}?",
+            "{Can you|Could you} {move|switch} my {appointment|visit} to {the afternoon"
+            "|<day>|a later time}?",
+            "I'd like to {make|book} {an appointment|a consultation} for my {annual check-up"
+            "|yearly physical|teeth cleaning|eye exam}.",
+        ),
+        P(0.25, "{Thanks|Thank you}.", "{Any|Whatever} time {works|is fine}."),
+        weight=2.4,
+    ),
+    # An appointment for a reason stated without symptoms or urgency stays a scheduling request.
+    Scenario(
+        P(
+            1.0,
+            "{Can I|I'd like to} {book|schedule} {a visit|an appointment} {to get|for} {my mole"
+            " checked|my knee looked at|my ears cleaned|a referral|my blood pressure checked"
+            "|a skin check} <when>.",
+            "I need {a|an} {follow-up|recheck|post-op} appointment {with <doctor>|} {after my"
+            " <procedure>|for my <condition>} <when>.",
+            "{Need|I need} to {come in|book in} for {my|a} {blood pressure check|diabetes review"
+            "|<routine>} {<when>|}.",
+        ),
+        P(0.35, "{I'm|I am} an existing patient.", "{Mornings|Afternoons} are {best|easier}."),
+        weight=1.4,
+    ),
+)
+
+BILLING_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "{There's|I see} a credit {balance |}on my account{ from <date>|}, {can I get"
+            " it back|how do I get a refund check}?",
+            "I think you {billed|sent the claim to} my old insurance{ for my <procedure>|}, I"
+            " have <insurer> now.",
+            "{The|My} claim {for <date>|for the <procedure>} needs to be {resubmitted"
+            "|corrected}, <insurer> said {the code was wrong|it was missing info}.",
+            "{My|The} payment {didn't go through|was declined} {online|on the portal}, {can I"
+            " pay another way|what do I owe now}?",
+            "Why was I charged a {no-show|late cancellation|paperwork} fee of <small_amount>?",
+            "I received a collections notice for <amount> but I believe it was paid{ on <date>|},"
+            " {can you check|could you confirm}?",
+            "{How much|What} do I {still owe|owe} {on my account|for my visit on <date>}?",
+            "I {received|got} an invoice {for|of} \u00a3{85|120|240|350|60} from {your clinic"
+            "|the practice} for my {private consultation|scan|physio session}, {can you"
+            " explain it|is that right}?",
+            "{Can|Could} you {send|email} me a {receipt|statement} {for|showing} {my payment"
+            "|what I paid} {on <date>|last month}?",
+        ),
+        P(0.35, "I {have|had} <insurer>{ at the time|}.", "{Please|} {advise|let me know}."),
+        weight=1.8,
+    ),
+)
+
+CLINICAL_MORE: tuple[Scenario, ...] = (
+    # Short first-person symptom statements over many kinds of complaint of the body.
+    Scenario(
+        P(
+            1.0,
+            "My hair {is falling out|keeps coming out} in {clumps|the shower}.",
+            "I {feel|am feeling} {so sad|really down|empty|hopeless} {all the time|and can't"
+            " stop crying|lately}.",
+            "{I've been|I'm} {so anxious|having panic attacks} {I can't sleep|every day|at night}.",
+            "My {heart|chest} {hurts|feels tight} when I {breathe in|lie down|climb stairs}.",
+            "{The|My} {cut|wound|scrape} on my {leg|hand|arm} is {red and full of pus|hot and"
+            " swollen|not healing}.",
+            "My {feet|foot} {ache|hurts} {after standing all day|when I wake up|all the time}.",
+            "I hurt my {shoulder|knee|ankle|wrist} {playing soccer|at the gym|running|lifting}.",
+            "My skin is {dry and peeling|cracked and bleeding|breaking out|covered in red spots}.",
+            "My stomach {hurts|aches|is cramping} {after I eat|at night|on the right side}.",
+            "My {knees|joints|fingers} {are swollen and stiff|ache in the morning|hurt when it's"
+            " cold}.",
+            "{It's hard|It's difficult|I struggle} to {breathe|catch my breath}{ when I lie"
+            " down| at night|}.",
+            "{I've had|I have} a {pounding|splitting|throbbing} headache {since <since_when>|for"
+            " <duration>|all day}.",
+            "My body feels {weak|heavy|drained} and I {can't get out of bed|have no energy}.",
+            "{The room is spinning|Everything spins} when I {stand up|turn over in bed}.",
+            "My {neck|back|lower back} {is stiff|hurts} and I can't {turn my head|bend over}.",
+            "I {have|got} a {deep|bad} cut on my {finger|hand|foot} {that won't close|and it"
+            " keeps bleeding}.",
+            "I {feel|have} a pain {deep inside|in my belly|under my ribs} {that comes and goes"
+            "|that won't go away}.",
+            "My vision {is blurry|keeps going fuzzy|has spots in it}{ since this morning|}.",
+            "My acne is {getting worse|really bad|painful} {and leaving scars|on my face and"
+            " back|}.",
+            "My muscles {ache|are so sore|keep cramping} {all over|in my legs|after every"
+            " workout}.",
+            "{I can't stop coughing|My cough is worse|I keep coughing up mucus} {at night"
+            "|every morning|}.",
+            "My ear {hurts|is throbbing|feels blocked} {and I can't hear|since the flight"
+            "|really bad}.",
+            "I {feel|am} {cold|freezing} {all the time|and can't get warm|even with a blanket}.",
+            "{I have|There's} {a rash|a weird red patch|bumps} on my {chest|back|arm|leg}"
+            "{ that itches|}.",
+            "I {keep|have been} {throwing up|feeling sick} {since last night|after every meal}.",
+        ),
+        P(0.2, "{Should I be worried|Is that normal|What can I do}?"),
+        weight=2.6,
+    ),
+    # UK and practice-nurse phrasing of an active concern.
+    Scenario(
+        P(
+            1.0,
+            "{I've been|I'm} feeling {really poorly|rough|unwell} {since <since_when>|for"
+            " <duration>} with <symptom>.",
+            "{My|<uk_relative>'s} {temperature|temp} {is|has been} {39|38.5|39.4} {since last"
+            " night|all day}{ and <symptom>|}.",
+            "{I rang|I called} 111 {last night|this morning} and they said to {contact|ring} the"
+            " surgery about my <symptom>.",
+            "{My|<uk_relative>'s} <body_part> {is really swollen|has gone red|is very painful}"
+            " {since <since_when>|after a fall}.",
+            "{I think|Pretty sure} I've got {a chest infection|tonsillitis|a water infection"
+            "|an infected tooth}, {I feel awful|it's getting worse}.",
+        ),
+        P(
+            0.6,
+            "Should I go to A&E or {wait for|see} the GP?",
+            "{Can|Could} {a|the} {GP|doctor|nurse} {ring|call} me {back |}{today|this morning}?",
+            "{Do I need|Should I get} {antibiotics|to be seen}?",
+        ),
+        weight=1.4,
+    ),
+    # Rule 4, the clinical side: a side effect or a worsening problem from a known medicine.
+    Scenario(
+        P(
+            1.0,
+            "{Since|Ever since} {the|my} <med> {dose went up|was changed|was started} I've had"
+            " <side_effect>{ every day|}.",
+            "I {think|feel like} I'm {reacting|allergic} to the <med>, {I've got|there's}"
+            " <side_effect>.",
+            "{My|The} <condition> {isn't|is not} {controlled|getting better} on the <med>, {I've"
+            " had|there's} <symptom>.",
+        ),
+        P(
+            0.6,
+            "Should I {stop it|keep taking it|skip tonight's dose}?",
+            "{Can|Could} someone call me{ today|}?",
+        ),
+        weight=1.2,
+    ),
+)
+
+COMPLAINT_MORE: tuple[Scenario, ...] = (
+    # Feedback-survey style comments: evaluative, often without "I", sometimes mixed praise.
+    Scenario(
+        P(
+            1.0,
+            "{The staff were lovely|Nurses were kind|The doctor was nice enough|Reception was"
+            " friendly} but {the wait was far too long|nobody told us what was going on|the"
+            " discharge took forever|the ward was filthy}.",
+            "{Very|Extremely|Ridiculously} long wait {to be seen|in A&E|at the surgery|in"
+            " outpatients}{, over {3|4|5|6} hours|}.",
+            "{Impossible|Unable} to get {an appointment|through on the phone} {at the surgery"
+            "|with my GP}{, ringing at 8am is pointless|, the lines are always engaged|}.",
+            "{Nobody|No one} {explained|told us} what was happening {with <uk_relative>|to"
+            " <uk_relative>|}.",
+            "Not enough {information|communication} {given|about the delay|on discharge}.",
+            "{Rude|Unhelpful|Abrupt} {reception staff|receptionists|paramedic|doctor}{, made me"
+            " feel like a nuisance|}.",
+            "The {doctor|GP} {didn't|did not} {listen|examine me properly} and {sent me away"
+            "|just gave me paracetamol}.",
+            "{Left|Kept} {on a trolley|in a corridor|in the waiting room} for {5|6|8|10} hours"
+            "{ in pain|}.",
+            "{The|An} ambulance {never came|took hours}, {we had to|ended up} {drive"
+            "|driving} {her|him} in ourselves.",
+            "Hospital food {is|was} {awful|terrible|inedible}{ and served cold|}.",
+            "{Parking is|The car park is} {terrible|too expensive|always full}.",
+            "{Discharge|Being discharged} took {all day|hours} {waiting for|because of}"
+            " {medication|paperwork|transport}.",
+            "{The|My} ward was {noisy|dirty|freezing} {and I couldn't sleep|at night|}.",
+            "{My|The} appointment {was cancelled|got moved} {three times|again} without"
+            " {explanation|notice}.",
+            "{Staff|The nurses} {were|seemed} {uncaring|rude|too busy to care} and"
+            " {ignored|didn't help} <uk_relative>.",
+            "{Poor|Terrible|Appalling} {attitude|communication|organisation|service}{ from"
+            " start to finish| at <uk_place>|}.",
+        ),
+        P(0.35, "{Not good enough|Very poor|Disappointing}.", "{Needs to improve|Must do better}."),
+        weight=2.2,
+    ),
+    # Rule 1 in plain words: a symptom or a bill, but the message is about being let down.
+    Scenario(
+        P(
+            1.0,
+            "{My|<uk_relative>'s} {pain|condition} {was ignored|wasn't taken seriously} by"
+            " {the staff|the doctor|your office} {and|until} {it got worse|we went to A&E}.",
+            "I {came in|was seen} with <symptom> and {was sent home|got told it was nothing}"
+            " {without being examined|after 2 minutes}, {appalling|disgraceful|ridiculous}.",
+            "{Your|The} billing {office|department} {keeps|has} {charging|charged} me for"
+            " {a visit I never had|something insurance covered}, {and nobody|no one} {will fix"
+            " it|calls me back}.",
+            "{I've|I have} {rung|called} {every day|all week} to {book|get} an appointment and"
+            " {there's never anything|I get cut off}, {this is|it's} {a joke|beyond frustrating}.",
+            "{After|Following} my <procedure> {nobody|no one} {followed up|called to check on"
+            " me} and {I ended up|I was} {in the ER|back in hospital}. {Very|Extremely}"
+            " disappointed.",
+        ),
+        P(
+            0.5,
+            "{I want|I'd like} {this|my complaint} {escalated|looked into}.",
+            "{Unacceptable|Shameful}.",
+        ),
+        weight=1.6,
+    ),
+)
+
+PRICE_SHOPPER_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "{What|How much} {would|do} you charge for {a|an} <procedure>{ if I'm a new patient|}?",
+            "Do you {offer|have} {financing|payment plans|CareCredit} for <procedure> {before"
+            " I decide|if I go ahead|}?",
+            "{Thinking about|Considering} {switching to|becoming a patient at} your {office"
+            "|practice} but {first|} {how much|what} {is|does} {a|an} {<procedure>|exam} cost?",
+            "I'm {new to the area|not a patient} {and|but} {wondering|want to know} what {a"
+            "|an} <procedure> costs {with|without} <insurer>.",
+            "{Can|Could} you {give|send} me {an estimate|a price|a quote} for {a|an}"
+            " <procedure>{ before I book anything|}?",
+            "{Is|Is the} {first|initial} consultation free{ or is there a fee|}?",
+            "How much is a private {appointment|consultation|scan} with {a|the} {GP|consultant"
+            "|specialist}?",
+            "What are your {prices|fees|rates} for {a|an} {<procedure>|new patient exam|cleaning"
+            " and x-rays}?",
+        ),
+        P(0.4, "{I haven't decided yet|Still deciding}.", "{Just|} {shopping|looking} around."),
+        weight=1.8,
+    ),
+)
+
 SCENARIOS: dict[str, tuple[Scenario, ...]] = {
-    "new_patient_inquiry": NEW_PATIENT,
-    "existing_patient_question": EXISTING_PATIENT,
-    "appointment_request": APPOINTMENT,
-    "billing_inquiry": BILLING,
-    "clinical_concern": CLINICAL,
-    "complaint": COMPLAINT,
-    "price_shopper": PRICE_SHOPPER,
+    "new_patient_inquiry": NEW_PATIENT + NEW_PATIENT_MORE,
+    "existing_patient_question": EXISTING_PATIENT + EXISTING_PATIENT_MORE,
+    "appointment_request": APPOINTMENT + APPOINTMENT_MORE,
+    "billing_inquiry": BILLING + BILLING_MORE,
+    "clinical_concern": CLINICAL + CLINICAL_MORE,
+    "complaint": COMPLAINT + COMPLAINT_MORE,
+    "price_shopper": PRICE_SHOPPER + PRICE_SHOPPER_MORE,
 }
 
 # --------------------------------------------------------------------------------------------
@@ -1213,7 +1574,7 @@ _FRAGMENT_RES = (
     (re.compile(r"^I'm "), ""),
     (re.compile(r"^I am "), ""),
     (re.compile(r"^(Can|Could) you (please )?"), ""),
-    (re.compile(r"^(Do you have|Is there) "), "any "),
+    (re.compile(r"^(Do you have|Is there) (a |an |any )?"), "any "),
     (re.compile(r"^I would like to "), "want to "),
     (re.compile(r"^I'd like to "), "want to "),
     (re.compile(r"^My "), "my "),
@@ -1462,7 +1823,7 @@ def _web_form(body: str, intent: str, style: str, rng: random.Random, r: _Render
     if rng.random() < greet_p:
         text = r.render(rng.choice(("Hello,", "Hi,", "Hi there,", "Good morning,"))) + " " + text
     if rng.random() < {"polished": 0.4, "casual": 0.2, "messy": 0.05}[style]:
-        text += r.render(" {Thanks,|Thank you,|Regards,|} <name>{ <surname>|}")
+        text += " " + r.render("{Thanks, |Thank you, |Regards, |}<name>{ <surname>|}")
     return text
 
 
@@ -1573,6 +1934,7 @@ def _digits(s: str) -> str:
 
 _PHONE_RE = re.compile(r"\b(\d{3})-(\d{3})-(\d{4})\b")
 _MONEY_RE = re.compile(r"\$(\d{1,3}(?:,\d{3})*|\d+)(?:\.(\d\d))?")
+_POUNDS_RE = re.compile("\u00a3(\\d+)")
 _DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\b")
 _TIME_RE = re.compile(r"\b(\d{1,2}):(\d\d)\s?(am|pm)?\b")
 _HOUR_RE = re.compile(r"\b(\d{1,2}) ?(am|pm)\b")
@@ -1593,6 +1955,7 @@ def _speak_numbers(text: str, rng: random.Random) -> str:
         return spoken + " dollars" + tail
 
     text = _MONEY_RE.sub(money, text)
+    text = _POUNDS_RE.sub(lambda m: _words(int(m.group(1))) + " pounds", text)
 
     def date(m: re.Match[str]) -> str:
         month, day = int(m.group(1)), int(m.group(2))
