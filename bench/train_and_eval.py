@@ -1,0 +1,190 @@
+"""Train an intent model on synthetic data and measure it: quality, calibration, speed.
+
+    .venv/bin/python bench/train_and_eval.py --preset full --json var/bench/train_full.json
+
+Trains on generate_train (the training generator), evaluates on generate_test (the independent
+test generator) and on the human-written real-text probe, fits a temperature on a held-out slice
+of training-generator data (never on the test set or the probe), and times the served int8 model
+against fp32. Prints a table; --json writes every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from clarioscope.taxonomy import INTENTS  # noqa: E402
+from mlops.core.baselines import TfidfBaseline  # noqa: E402
+from mlops.core.calibrate import fit_temperature  # noqa: E402
+from mlops.core.data import Example, read_jsonl  # noqa: E402
+from mlops.core.evaluate import evaluate  # noqa: E402
+from mlops.core.inference import Classifier  # noqa: E402
+from mlops.core.speed import measure_speed, rss_mib  # noqa: E402
+from mlops.core.synth_test import generate_test  # noqa: E402
+from mlops.core.synth_train import generate_train  # noqa: E402
+from mlops.core.train import preset, train_model  # noqa: E402
+
+DEFAULT_PROBE = ROOT.parent / "shared" / "eval" / "real_text_probe.jsonl"
+
+
+def _scores(labels: list[str], probs: np.ndarray) -> dict[str, Any]:
+    predicted = [INTENTS[i] for i in probs.argmax(axis=1)]
+    return evaluate(labels, predicted, probs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", choices=["full", "bootstrap"], default="full")
+    parser.add_argument("--n-train", type=int, help="override the preset's example count")
+    parser.add_argument("--n-test", type=int, default=1200)
+    parser.add_argument("--n-val", type=int, default=700, help="held-out train-generator data")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=float)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--max-length", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--schedule", choices=["linear", "cosine"])
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "var" / "bench" / "model")
+    parser.add_argument("--probe", type=Path, default=DEFAULT_PROBE)
+    parser.add_argument("--runs", type=int, default=300, help="single-message latency samples")
+    parser.add_argument("--json", type=Path, help="write all figures here")
+    args = parser.parse_args()
+
+    chosen = preset(args.preset)
+    overrides = {
+        "epochs": args.epochs,
+        "learning_rate": args.lr,
+        "max_length": args.max_length,
+        "batch_size": args.batch_size,
+        "schedule": args.schedule,
+    }
+    config = replace(
+        chosen.config, seed=args.seed, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    n_train = args.n_train or chosen.n_train
+
+    started = time.perf_counter()
+    train = generate_train(n_train, seed=args.seed, progress=None)
+    # A different seed of the training generator: held out for the temperature fit.
+    val = generate_train(args.n_val, seed=args.seed + 10_000, progress=None)
+    test = generate_test(args.n_test, seed=args.seed, progress=None)
+    generate_seconds = time.perf_counter() - started
+    probe: list[Example] = read_jsonl(args.probe) if args.probe.is_file() else []
+
+    result = train_model(train, config=config, out_dir=args.out_dir)
+
+    fp32 = Classifier.load(str(args.out_dir), quantize=False)
+    int8 = Classifier.load(str(args.out_dir), quantize=True)
+    temperature = fit_temperature(
+        int8.logits([ex.text for ex in val], batch_size=64),
+        [INTENTS.index(ex.label) for ex in val],
+    )
+
+    datasets: dict[str, dict[str, Any]] = {}
+    agreement: dict[str, float] = {}
+    for name, examples in (("synthetic_test", test), ("real_text_probe", probe)):
+        if not examples:
+            continue
+        texts = [ex.text for ex in examples]
+        labels = [ex.label for ex in examples]
+        logits32 = fp32.logits(texts, batch_size=64)
+        logits8 = int8.logits(texts, batch_size=64)
+        probs8 = np.exp(logits8 / temperature - (logits8 / temperature).max(1, keepdims=True))
+        probs8 /= probs8.sum(1, keepdims=True)
+        uncal8 = np.exp(logits8 - logits8.max(1, keepdims=True))
+        uncal8 /= uncal8.sum(1, keepdims=True)
+        uncal32 = np.exp(logits32 - logits32.max(1, keepdims=True))
+        uncal32 /= uncal32.sum(1, keepdims=True)
+        datasets[name] = {
+            "int8_calibrated": _scores(labels, probs8),
+            "int8_uncalibrated_ece": _scores(labels, uncal8)["ece"],
+            "fp32": _scores(labels, uncal32),
+        }
+        agreement[name] = round(float((logits8.argmax(1) == logits32.argmax(1)).mean()), 4)
+
+    baseline = TfidfBaseline(seed=args.seed).fit(train)
+    baseline_scores = {
+        name: _scores([ex.label for ex in exs], baseline.probabilities([ex.text for ex in exs]))
+        for name, exs in (("synthetic_test", test), ("real_text_probe", probe))
+        if exs
+    }
+
+    speed_texts = [ex.text for ex in test[:200]]
+    speed = {
+        "int8": measure_speed(int8.predict, speed_texts, runs=args.runs),
+        "fp32": measure_speed(fp32.predict, speed_texts, runs=args.runs),
+        "tfidf": measure_speed(baseline.predict, speed_texts, runs=args.runs),
+    }
+
+    report = {
+        "preset": args.preset,
+        "n_train": n_train,
+        "n_test": len(test),
+        "n_probe": len(probe),
+        "generate_seconds": round(generate_seconds, 2),
+        "train_seconds": result.seconds,
+        "steps": result.steps,
+        "steps_per_second": round(result.steps / result.seconds, 3),
+        "config": asdict(config),
+        "temperature": temperature,
+        "datasets": datasets,
+        "int8_fp32_agreement": agreement,
+        "tfidf": baseline_scores,
+        "speed": speed,
+        "rss_mib": rss_mib(),
+        "out_dir": str(args.out_dir),
+    }
+    _print_table(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    print()
+    print(
+        f"preset {report['preset']}: {report['n_train']} examples, {report['steps']} steps in "
+        f"{report['train_seconds']:.0f} s ({report['steps_per_second']:.2f} steps/s), "
+        f"temperature {report['temperature']}"
+    )
+    print(f"{'dataset':<18}{'model':<18}{'accuracy':>9}{'macro-F1':>9}{'ECE':>8}")
+    for name, scores in report["datasets"].items():
+        for model_name, key in (("int8 (served)", "int8_calibrated"), ("fp32", "fp32")):
+            s = scores[key]
+            print(
+                f"{name:<18}{model_name:<18}{s['accuracy']:>9.4f}{s['macro_f1']:>9.4f}"
+                f"{s['ece']:>8.4f}"
+            )
+        t = report["tfidf"][name]
+        print(f"{name:<18}{'tf-idf + logreg':<18}{t['accuracy']:>9.4f}{t['macro_f1']:>9.4f}")
+    for name, scores in report["datasets"].items():
+        recall = scores["int8_calibrated"]["recall"]
+        print(f"{name} recall (int8): " + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()))
+        print(
+            f"{name} per-class F1 (int8): "
+            + ", ".join(
+                f"{k} {v:.3f}" for k, v in scores["int8_calibrated"]["per_class_f1"].items()
+            )
+        )
+    print(
+        "int8/fp32 agreement: "
+        + ", ".join(f"{k} {v:.4f}" for k, v in report["int8_fp32_agreement"].items())
+    )
+    print(f"{'latency':<10}{'p50 ms':>9}{'p95 ms':>9}{'batched/s':>11}")
+    for name, s in report["speed"].items():
+        print(f"{name:<10}{s['p50_ms']:>9.2f}{s['p95_ms']:>9.2f}{s['throughput_per_s']:>11.1f}")
+
+
+if __name__ == "__main__":
+    main()
