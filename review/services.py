@@ -198,6 +198,8 @@ def review_release_expired_leases() -> int:
 def review_skip(*, reviewer: AbstractBaseUser, practice: Practice, item_id: int) -> None:
     """Give the item back to the queue now rather than when the lease runs out."""
     _require_role(reviewer, practice, REVIEW_ROLES)
+    if not ReviewItem.objects.filter(pk=item_id, practice=practice).exists():
+        raise ApplicationError("Not found.", status_code=404, code="not_found")
     ReviewItem.objects.filter(
         pk=item_id, practice=practice, claimed_by_id=reviewer.pk
     ).update(claimed_by=None, lease_expires_at=None)
@@ -215,6 +217,8 @@ def review_escalate(
             .update(status=ReviewStatus.ESCALATED, claimed_by=None, lease_expires_at=None)
         )
         if not escalated:
+            if not ReviewItem.objects.filter(pk=item_id, practice=practice).exists():
+                raise ApplicationError("Not found.", status_code=404, code="not_found")
             raise ApplicationError(
                 "This item is no longer open, or another reviewer holds it.",
                 status_code=409,

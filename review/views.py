@@ -341,7 +341,12 @@ def decide(request: HttpRequest, membership: Membership, message_id: int) -> Htt
 @practice_view(selectors.REVIEW_ROLES)
 @require_POST
 def skip(request: HttpRequest, membership: Membership, item_id: int) -> HttpResponse:
-    services.review_skip(reviewer=_user(request), practice=membership.practice, item_id=item_id)
+    try:
+        services.review_skip(
+            reviewer=_user(request), practice=membership.practice, item_id=item_id
+        )
+    except ApplicationError as exc:
+        return _error(request, exc)
     key = SKIPPED_KEY.format(practice_id=membership.practice_id)
     skipped = [i for i in _skipped(request, membership) if i != item_id]
     request.session[key] = [*skipped, item_id][-MAX_SKIPPED:]
