@@ -235,6 +235,7 @@ class Stack:
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.process: subprocess.Popen[bytes] | None = None
+        self.last_readyz = b""
 
     @property
     def url(self) -> str:
@@ -260,13 +261,15 @@ class Stack:
         try:
             wait_until(self._ready, timeout=ready_timeout, interval=0.5)
         except AssertionError as exc:
-            raise AssertionError(f"stack not ready; log tail:\n{self.log_tail()}") from exc
+            raise AssertionError(
+                f"stack not ready: {self.last_readyz!r}; log tail:\n{self.log_tail()}"
+            ) from exc
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             raise AssertionError(f"supervisor exited; log tail:\n{self.log_tail()}")
         try:
-            status, _, _ = http("GET", f"{self.url}/readyz", timeout=10)
+            status, _, self.last_readyz = http("GET", f"{self.url}/readyz", timeout=10)
         except OSError:
             return False
         return status == 200 and self.pids().keys() >= set(self.processes.split(","))
