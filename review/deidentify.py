@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-EMAIL_TOKEN: Final = "[EMAIL]"
-PHONE_TOKEN: Final = "[PHONE]"
-ADDRESS_TOKEN: Final = "[ADDRESS]"
-DATE_TOKEN: Final = "[DATE]"
-ID_TOKEN: Final = "[ID]"
-NAME_TOKEN: Final = "[NAME]"
+EMAIL_MASK: Final = "[EMAIL]"
+PHONE_MASK: Final = "[PHONE]"
+ADDRESS_MASK: Final = "[ADDRESS]"
+DATE_MASK: Final = "[DATE]"
+ID_MASK: Final = "[ID]"
+NAME_MASK: Final = "[NAME]"
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -56,9 +56,7 @@ _DATES = (
     re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b"),
     re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"),
     re.compile(r"\b\d{1,2}/\d{1,2}\b"),
-    re.compile(
-        r"\b" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?", re.IGNORECASE
-    ),
+    re.compile(r"\b" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?", re.IGNORECASE),
     re.compile(
         r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b\.?(?:,?\s+\d{4}\b)?",
         re.IGNORECASE,
@@ -76,7 +74,7 @@ _PHONES = (
 _LONG_NUMBER = re.compile(r"(?<![\w.,$])\d[\d-]{4,}\d(?![\w])")
 _MIXED_ID = re.compile(r"\b(?=[A-Za-z-]*(?:\d[A-Za-z-]*){4})(?=\w*[A-Za-z])[A-Za-z0-9-]{6,}\b")
 
-_NAME_WORD = r"[A-Z][a-zA-Z'’.-]+"
+_NAME_WORD = r"[A-Z][a-zA-Z'\u2019.-]+"
 _NAME = _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,3}"
 _SIGN_OFF = (
     r"(?:thanks(?:\s+(?:so\s+much|again|in\s+advance))?|thank\s+you(?:\s+so\s+much)?|many\s+thanks"
@@ -101,11 +99,15 @@ _NOT_NAME = (
 _SELF_INTRO = (
     re.compile(
         r"(?i)\b(?P<off>my\s+name\s+is|my\s+name's|name\s*:|patient\s+name\s*:|patient\s*:)"
-        r"(?P<sp>\s*)(?P<name>" + r"(?-i:" + _NAME + r")|[a-z][a-z'’-]+(?:\s+" + _NOT_NAME
-        + r"[a-z][a-z'’-]+)?)"
+        r"(?P<sp>\s*)(?P<name>"
+        + r"(?-i:"
+        + _NAME
+        + r")|[a-z][a-z'\u2019-]+(?:\s+"
+        + _NOT_NAME
+        + r"[a-z][a-z'\u2019-]+)?)"
     ),
     re.compile(
-        r"(?i)\b(?P<off>this\s+is|it'?s)(?P<sp>\s+)(?P<name>[a-z][a-z'’.-]*(?:\s+[a-z][a-z'’.-]*)?)"
+        r"(?i)\b(?P<off>this\s+is|it'?s)(?P<sp>\s+)(?P<name>[a-z][a-z'\u2019.-]*(?:\s+[a-z][a-z'\u2019.-]*)?)"
         r"(?=\s+(?:calling|here|from|speaking)\b)"
     ),
 )
@@ -115,14 +117,14 @@ _NAME_LINE = re.compile(r"^[ \t]*(?:" + _NAME + r"|[A-Z]\.?(?:\s+[A-Z][a-z]+)?)[
 def _mask_signature_names(text: str) -> str:
     def block(match: re.Match[str]) -> str:
         lines = match.group("names").split("\n")
-        masked = [NAME_TOKEN if _NAME_LINE.match(line) else line for line in lines]
+        masked = [NAME_MASK if _NAME_LINE.match(line) else line for line in lines]
         return match.group("off") + "\n" + "\n".join(masked)
 
     text = _SIGNATURE_BLOCK.sub(block, text)
-    text = _SIGN_OFF_INLINE.sub(lambda m: m.group("off") + NAME_TOKEN, text)
-    text = _DASH_SIGNATURE.sub(lambda m: m.group("off") + NAME_TOKEN, text)
+    text = _SIGN_OFF_INLINE.sub(lambda m: m.group("off") + NAME_MASK, text)
+    text = _DASH_SIGNATURE.sub(lambda m: m.group("off") + NAME_MASK, text)
     for pattern in _SELF_INTRO:
-        text = pattern.sub(lambda m: m.group("off") + m.group("sp") + NAME_TOKEN, text)
+        text = pattern.sub(lambda m: m.group("off") + m.group("sp") + NAME_MASK, text)
     return text
 
 
@@ -131,14 +133,14 @@ def deidentify(text: str) -> str:
     names in signatures replaced by bracketed tokens ([PHONE], [EMAIL], ...)."""
     if not text:
         return text
-    text = _EMAIL.sub(EMAIL_TOKEN, text)
-    text = _LABELLED_ID.sub(lambda m: m.group("label") + ID_TOKEN, text)
-    text = _PO_BOX.sub(ADDRESS_TOKEN, text)
-    text = _ADDRESS.sub(ADDRESS_TOKEN, text)
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    text = _LABELLED_ID.sub(lambda m: m.group("label") + ID_MASK, text)
+    text = _PO_BOX.sub(ADDRESS_MASK, text)
+    text = _ADDRESS.sub(ADDRESS_MASK, text)
     for pattern in _DATES:
-        text = pattern.sub(DATE_TOKEN, text)
+        text = pattern.sub(DATE_MASK, text)
     for pattern in _PHONES:
-        text = pattern.sub(PHONE_TOKEN, text)
-    text = _LONG_NUMBER.sub(ID_TOKEN, text)
-    text = _MIXED_ID.sub(ID_TOKEN, text)
+        text = pattern.sub(PHONE_MASK, text)
+    text = _LONG_NUMBER.sub(ID_MASK, text)
+    text = _MIXED_ID.sub(ID_MASK, text)
     return _mask_signature_names(text)

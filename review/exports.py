@@ -165,9 +165,7 @@ def _write_csv(rows: Iterator[dict[str, Any]], handle: Any, tick: Callable[[], N
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(
-            {k: ("" if v is None else _plain(v)) for k, v in row.items()}
-        )
+        writer.writerow({k: ("" if v is None else _plain(v)) for k, v in row.items()})
         count += 1
         tick()
     return count

@@ -94,14 +94,14 @@ class PracticeSettingsForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01"}),
     )
 
-    def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
-        initial = {"review_threshold": practice.review_threshold}
+    def __init__(self, data: Any = None, *, practice: Practice) -> None:
+        initial: dict[str, Any] = {"review_threshold": practice.review_threshold}
         for intent in INTENTS:
             initial[f"threshold_{intent}"] = practice.intent_thresholds.get(intent)
             initial[f"destination_{intent}"] = practice.destinations.get(
                 intent, DEFAULT_DESTINATION[intent]
             )
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(data, initial=initial)
         for intent in INTENTS:
             self.fields[f"threshold_{intent}"] = forms.FloatField(
                 required=False,

@@ -20,7 +20,9 @@ class CalibrationLabel(models.Model):
     """One reviewer decision with full provenance. Rows are never updated or deleted: an undo is
     a new row pointing at the one it cancels."""
 
-    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="calibration_labels")
+    message = models.ForeignKey(
+        Message, on_delete=models.PROTECT, related_name="calibration_labels"
+    )
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     review_item = models.ForeignKey(
         ReviewItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels"
@@ -30,7 +32,9 @@ class CalibrationLabel(models.Model):
     probabilities = models.JSONField(null=True, blank=True)
     predicted_label = models.CharField(max_length=64, choices=INTENT_CHOICES, blank=True)
     reviewer_label = models.CharField(max_length=64, choices=INTENT_CHOICES, blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     seconds_spent = models.FloatField(default=0.0)
     reason = models.CharField(max_length=500, blank=True)
     undoes = models.OneToOneField(

@@ -48,9 +48,9 @@ def user_memberships(*, user: UserLike) -> list[Membership]:
     if not user.is_authenticated:
         return []
     return list(
-        Membership.objects.filter(user_id=user.pk).select_related("practice").order_by(
-            "practice__name", "practice__slug"
-        )
+        Membership.objects.filter(user_id=user.pk)
+        .select_related("practice")
+        .order_by("practice__name", "practice__slug")
     )
 
 
@@ -127,9 +127,7 @@ def queue_page(
     *, practice: Practice, filters: QueueFilters, limit: int = 100
 ) -> tuple[list[ReviewItem], int]:
     items = queue_items(practice=practice, filters=filters)
-    rows = list(
-        items.select_related("message", "claimed_by").defer("message__raw_payload")[:limit]
-    )
+    rows = list(items.select_related("message", "claimed_by").defer("message__raw_payload")[:limit])
     return rows, items.count()
 
 
@@ -171,9 +169,7 @@ def auto_routed_messages(
 
 def effective_labels() -> QuerySet[CalibrationLabel]:
     """Decisions that still stand: not undo rows, and not undone by one."""
-    return CalibrationLabel.objects.exclude(kind=DecisionKind.UNDO).filter(
-        undone_by__isnull=True
-    )
+    return CalibrationLabel.objects.exclude(kind=DecisionKind.UNDO).filter(undone_by__isnull=True)
 
 
 def last_undoable_label(*, user: UserLike, practice: Practice) -> CalibrationLabel | None:
@@ -319,9 +315,7 @@ def dashboard_stats(*, practice: Practice, start: date, end: date) -> DashboardS
     stats.total = sum(channel_counts.values())
 
     shares = messages.aggregate(
-        auto=Count(
-            "pk", filter=Q(status=MessageStatus.CLASSIFIED, review_item__isnull=True)
-        ),
+        auto=Count("pk", filter=Q(status=MessageStatus.CLASSIFIED, review_item__isnull=True)),
         reviewed=Count("pk", filter=Q(review_item__status=ReviewStatus.DONE)),
         waiting=Count(
             "pk",
@@ -371,13 +365,10 @@ def dashboard_stats(*, practice: Practice, start: date, end: date) -> DashboardS
             per_intent[predicted][1] += int(predicted == chosen)
         by_reviewer[username].append((predicted != chosen, seconds))
     stats.agreement = [
-        AgreementRow(intent=i, decisions=per_intent[i][0], agreed=per_intent[i][1])
-        for i in INTENTS
+        AgreementRow(intent=i, decisions=per_intent[i][0], agreed=per_intent[i][1]) for i in INTENTS
     ]
     judged = sum(r.decisions for r in stats.agreement)
-    stats.agreement_overall = (
-        sum(r.agreed for r in stats.agreement) / judged if judged else None
-    )
+    stats.agreement_overall = sum(r.agreed for r in stats.agreement) / judged if judged else None
     stats.reviewers = sorted(
         (
             ReviewerRow(
@@ -408,9 +399,9 @@ def dashboard_stats(*, practice: Practice, start: date, end: date) -> DashboardS
     for message in urgent:
         item = getattr(message, "review_item", None)
         seen = item.first_seen_at if item is not None else None
-        seconds = max(0.0, (seen - message.received_at).total_seconds()) if seen else None
-        if seconds is not None:
-            looks.append(seconds)
+        look = max(0.0, (seen - message.received_at).total_seconds()) if seen else None
+        if look is not None:
+            looks.append(look)
         if len(stats.urgent_recent) < 20:
             stats.urgent_recent.append(
                 UrgentRow(
@@ -418,7 +409,7 @@ def dashboard_stats(*, practice: Practice, start: date, end: date) -> DashboardS
                     received_at=message.received_at,
                     rules=list(message.red_flags or []),
                     status=item.status if item is not None else "auto-routed",
-                    first_look_seconds=seconds,
+                    first_look_seconds=look,
                 )
             )
     stats.urgent_looked_at = len(looks)
@@ -439,17 +430,15 @@ def audit_rows(*, practice: Practice, action: str = "") -> QuerySet[AccessAudit]
 
 def audit_actions(*, practice: Practice) -> list[str]:
     return sorted(
-        AccessAudit.objects.filter(practice=practice)
-        .values_list("action", flat=True)
-        .distinct()
+        AccessAudit.objects.filter(practice=practice).values_list("action", flat=True).distinct()
     )
 
 
 def practice_exports(*, practice: Practice) -> list[Export]:
     return list(
-        Export.objects.filter(practice=practice).select_related("requested_by").order_by(
-            "-created_at", "-pk"
-        )[:50]
+        Export.objects.filter(practice=practice)
+        .select_related("requested_by")
+        .order_by("-created_at", "-pk")[:50]
     )
 
 

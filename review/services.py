@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -52,7 +52,7 @@ MAX_SECONDS_SPENT = 3600.0
 CLAIM_CANDIDATES = 20
 
 
-def _require_role(user: AbstractBaseUser, practice: Practice, roles: frozenset[str]) -> str:
+def _require_role(user: User, practice: Practice, roles: frozenset[str]) -> str:
     role = role_in(user=user, practice=practice)
     if role is None:
         raise ApplicationError("Not found.", status_code=404, code="not_found")
@@ -77,9 +77,9 @@ def _claimable(now: Any) -> Q:
 
 def review_claim_next(
     *,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     practice: Practice,
-    filters: QueueFilters = QueueFilters(),
+    filters: QueueFilters | None = None,
     exclude_ids: Sequence[int] = (),
 ) -> ReviewItem | None:
     """Lease the next open item to this reviewer, or None when nothing is left.
@@ -90,7 +90,9 @@ def review_claim_next(
     """
     _require_role(reviewer, practice, REVIEW_ROLES)
     now = timezone.now()
-    candidates = queue_items(practice=practice, filters=filters).exclude(pk__in=list(exclude_ids))
+    candidates = queue_items(practice=practice, filters=filters or QueueFilters()).exclude(
+        pk__in=list(exclude_ids)
+    )
     held = candidates.filter(claimed_by_id=reviewer.pk, lease_expires_at__gt=now).first()
     if held is not None:
         ReviewItem.objects.filter(pk=held.pk, claimed_by_id=reviewer.pk).update(
@@ -102,7 +104,7 @@ def review_claim_next(
     return _claim_conditional(reviewer, candidates, now)
 
 
-def _claim_skip_locked(reviewer: AbstractBaseUser, candidates: Any) -> ReviewItem | None:
+def _claim_skip_locked(reviewer: User, candidates: Any) -> ReviewItem | None:
     # SKIP LOCKED: concurrent reviewers each lock a different head-of-queue row instead of
     # queueing behind one another on the same row. of=("self",) locks only the item, not the
     # message rows joined in by the filters.
@@ -120,9 +122,7 @@ def _claim_skip_locked(reviewer: AbstractBaseUser, candidates: Any) -> ReviewIte
     return _load_item(item.pk)
 
 
-def _claim_conditional(
-    reviewer: AbstractBaseUser, candidates: Any, now: Any
-) -> ReviewItem | None:
+def _claim_conditional(reviewer: User, candidates: Any, now: Any) -> ReviewItem | None:
     # SQLite has no SKIP LOCKED (and serialises writers anyway): the claim is a conditional
     # update that only succeeds while the row is still open and unleased. A loser moves on to
     # the next candidate instead of waiting.
@@ -146,7 +146,7 @@ def _claim_conditional(
             tried.add(pk)
 
 
-def review_claim(*, reviewer: AbstractBaseUser, practice: Practice, item_id: int) -> ReviewItem:
+def review_claim(*, reviewer: User, practice: Practice, item_id: int) -> ReviewItem:
     """Lease one given item (opened from the queue list). Escalated items: admins only."""
     role = _require_role(reviewer, practice, REVIEW_ROLES)
     statuses = [ReviewStatus.OPEN]
@@ -181,9 +181,7 @@ def review_item_mark_seen(*, item: ReviewItem) -> None:
     """The first time a human is shown the item: the dashboard's 'time to first human look'."""
     if item.first_seen_at is None:
         now = timezone.now()
-        ReviewItem.objects.filter(pk=item.pk, first_seen_at__isnull=True).update(
-            first_seen_at=now
-        )
+        ReviewItem.objects.filter(pk=item.pk, first_seen_at__isnull=True).update(first_seen_at=now)
         item.first_seen_at = now
 
 
@@ -195,19 +193,17 @@ def review_release_expired_leases() -> int:
     ).update(claimed_by=None, lease_expires_at=None)
 
 
-def review_skip(*, reviewer: AbstractBaseUser, practice: Practice, item_id: int) -> None:
+def review_skip(*, reviewer: User, practice: Practice, item_id: int) -> None:
     """Give the item back to the queue now rather than when the lease runs out."""
     _require_role(reviewer, practice, REVIEW_ROLES)
     if not ReviewItem.objects.filter(pk=item_id, practice=practice).exists():
         raise ApplicationError("Not found.", status_code=404, code="not_found")
-    ReviewItem.objects.filter(
-        pk=item_id, practice=practice, claimed_by_id=reviewer.pk
-    ).update(claimed_by=None, lease_expires_at=None)
+    ReviewItem.objects.filter(pk=item_id, practice=practice, claimed_by_id=reviewer.pk).update(
+        claimed_by=None, lease_expires_at=None
+    )
 
 
-def review_escalate(
-    *, reviewer: AbstractBaseUser, practice: Practice, item_id: int, note: str = ""
-) -> None:
+def review_escalate(*, reviewer: User, practice: Practice, item_id: int, note: str = "") -> None:
     """Hand an open item to the practice admins: it leaves the reviewers' queue."""
     _require_role(reviewer, practice, REVIEW_ROLES)
     with transaction.atomic(durable=True):
@@ -239,7 +235,7 @@ def review_escalate(
 
 def review_submit(
     *,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     practice: Practice,
     message_id: int,
     label: str,
@@ -322,7 +318,7 @@ def review_submit(
     return decision
 
 
-def _check_decidable(item: ReviewItem, reviewer: AbstractBaseUser, role: str, now: Any) -> None:
+def _check_decidable(item: ReviewItem, reviewer: User, role: str, now: Any) -> None:
     if item.status == ReviewStatus.DONE:
         raise ApplicationError(
             "This item is already decided; undo that decision first.",
@@ -347,7 +343,7 @@ def _check_decidable(item: ReviewItem, reviewer: AbstractBaseUser, role: str, no
         )
 
 
-def review_undo(*, reviewer: AbstractBaseUser, practice: Practice) -> CalibrationLabel:
+def review_undo(*, reviewer: User, practice: Practice) -> CalibrationLabel:
     """Cancel the reviewer's most recent standing decision in the practice.
 
     Appends an undo row (nothing is deleted), puts the message back to the routing the model
@@ -359,9 +355,7 @@ def review_undo(*, reviewer: AbstractBaseUser, practice: Practice) -> Calibratio
         target = last_undoable_label(user=reviewer, practice=practice)
         if target is None:
             raise ApplicationError("Nothing to undo.", status_code=404, code="nothing_to_undo")
-        message = (
-            Message.objects.select_for_update().defer("raw_payload").get(pk=target.message_id)
-        )
+        message = Message.objects.select_for_update().defer("raw_payload").get(pk=target.message_id)
         undo = CalibrationLabel.objects.create(
             message=message,
             practice=practice,
@@ -403,7 +397,7 @@ def review_undo(*, reviewer: AbstractBaseUser, practice: Practice) -> Calibratio
 
 def practice_settings_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     practice: Practice,
     review_threshold: float,
     intent_thresholds: dict[str, float],
@@ -453,7 +447,7 @@ def practice_settings_update(
 
 def export_request(
     *,
-    user: AbstractBaseUser,
+    user: User,
     practice: Practice,
     fmt: str,
     filters: exports.ExportFilters,
@@ -568,7 +562,7 @@ def login_failures_clear(*, username: str) -> None:
 
 def message_view_record(
     *,
-    user: AbstractBaseUser,
+    user: User,
     practice: Practice,
     message_id: int,
     item: ReviewItem | None = None,
@@ -589,12 +583,16 @@ def message_view_record(
         review_item_mark_seen(item=item)
 
 
-def export_download_record(*, user: AbstractBaseUser, export: Export) -> None:
+def export_download_record(*, user: User, export: Export) -> None:
     audit_record(
         action="download_export",
         object_type="export",
         object_ids=[export.pk],
         practice=export.practice,
         user=user,
-        detail={"format": export.format, "rows": export.row_count, "deidentified": export.deidentify},
+        detail={
+            "format": export.format,
+            "rows": export.row_count,
+            "deidentified": export.deidentify,
+        },
     )

@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec
 from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import (
@@ -77,16 +77,14 @@ def practice_view(
     return decorate
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
+def _user(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, AbstractBaseUser)  # practice_view requires a signed-in user
+    assert isinstance(user, User)  # practice_view requires a signed-in user
     return user
 
 
 def _error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return render(
-        request, "review/_error.html", {"message": exc.message}, status=exc.status_code
-    )
+    return render(request, "review/_error.html", {"message": exc.message}, status=exc.status_code)
 
 
 # --- sign-in and landing -----------------------------------------------------------------
@@ -186,9 +184,7 @@ def _item_context(
         "escalate_url": reverse("review:escalate", kwargs={"slug": slug, "item_id": item.pk})
         if item and item.status == ReviewStatus.OPEN
         else "",
-        "message_url": reverse(
-            "review:message", kwargs={"slug": slug, "message_id": message.pk}
-        ),
+        "message_url": reverse("review:message", kwargs={"slug": slug, "message_id": message.pk}),
     }
 
 
@@ -301,7 +297,9 @@ def next_item(request: HttpRequest, membership: Membership) -> HttpResponse:
 def claim(request: HttpRequest, membership: Membership, item_id: int) -> HttpResponse:
     """Open one item from the queue list: lease it, then review it on the work page."""
     try:
-        services.review_claim(reviewer=_user(request), practice=membership.practice, item_id=item_id)
+        services.review_claim(
+            reviewer=_user(request), practice=membership.practice, item_id=item_id
+        )
     except ApplicationError as exc:
         if exc.status_code == 404:
             raise Http404(exc.message) from exc
@@ -342,9 +340,7 @@ def decide(request: HttpRequest, membership: Membership, message_id: int) -> Htt
 @require_POST
 def skip(request: HttpRequest, membership: Membership, item_id: int) -> HttpResponse:
     try:
-        services.review_skip(
-            reviewer=_user(request), practice=membership.practice, item_id=item_id
-        )
+        services.review_skip(reviewer=_user(request), practice=membership.practice, item_id=item_id)
     except ApplicationError as exc:
         return _error(request, exc)
     key = SKIPPED_KEY.format(practice_id=membership.practice_id)
@@ -412,7 +408,9 @@ def message_detail(request: HttpRequest, membership: Membership, message_id: int
             "can_claim": item is not None
             and (
                 item.status == ReviewStatus.OPEN
-                or (item.status == ReviewStatus.ESCALATED and membership.role == Role.PRACTICE_ADMIN)
+                or (
+                    item.status == ReviewStatus.ESCALATED and membership.role == Role.PRACTICE_ADMIN
+                )
             ),
             "undo_url": reverse("review:undo", kwargs={"slug": membership.practice.slug}),
         }
@@ -491,10 +489,7 @@ def dashboard(request: HttpRequest, membership: Membership) -> HttpResponse:
         ),
         "chart_backlog": charts.hbars(stats.backlog_ages, title="Review backlog by age"),
         "chart_override": charts.hbars(
-            [
-                (row.intent, round(100 * (row.override_rate or 0.0)))
-                for row in stats.agreement
-            ],
+            [(row.intent, round(100 * (row.override_rate or 0.0))) for row in stats.agreement],
             title="Override rate per predicted intent (%)",
         ),
         "chart_reviewers": charts.hbars(

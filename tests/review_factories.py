@@ -63,9 +63,7 @@ def queued(practice: Practice, **kwargs: Any) -> ReviewItem:
     """A message below the threshold (or urgent, or unclassified) and its open review item."""
     kwargs.setdefault("confidence", 0.5)
     msg = message(practice, **kwargs)
-    decision = route(
-        practice=practice, text=msg.text, label=msg.label, confidence=msg.confidence
-    )
+    decision = route(practice=practice, text=msg.text, label=msg.label, confidence=msg.confidence)
     return ReviewItem.objects.create(
         message=msg,
         practice=practice,

@@ -27,7 +27,7 @@ def test_login_page_renders_without_inline_script(client, db):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'name="username"' in body
-    assert "<script>" not in body and "<script " not in body.replace('<script src=', "")
+    assert "<script>" not in body and "<script " not in body.replace("<script src=", "")
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 

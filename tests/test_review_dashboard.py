@@ -135,8 +135,13 @@ def test_settings_change_thresholds_and_destinations_for_routing(client, practic
     assert practice.destinations == {"complaint": "clinical"}
     # Routing reads the new values for the next message.
     assert route(practice=practice, text="x", label="clinical_concern", confidence=0.9).needs_review
-    assert not route(practice=practice, text="x", label="billing_inquiry", confidence=0.65).needs_review
-    assert route(practice=practice, text="x", label="complaint", confidence=0.99).destination == "clinical"
+    assert not route(
+        practice=practice, text="x", label="billing_inquiry", confidence=0.65
+    ).needs_review
+    assert (
+        route(practice=practice, text="x", label="complaint", confidence=0.99).destination
+        == "clinical"
+    )
     row = AccessAudit.objects.get(action="update_settings")
     assert row.user_id == practice_admin.pk and row.detail["before"]["review_threshold"] == 0.7
 

@@ -201,7 +201,7 @@ def test_viewing_text_writes_audit_rows_and_first_look(client, practice, reviewe
 def test_html_email_is_shown_inert(client, practice, reviewer):
     html = (
         '<html><body><p>Hi</p><img src="http://tracker.example/pixel.gif">'
-        "<script>alert(1)</script><a href=\"javascript:alert(2)\">x</a></body></html>"
+        '<script>alert(1)</script><a href="javascript:alert(2)">x</a></body></html>'
     )
     item = f.queued(
         practice,

@@ -85,7 +85,14 @@ def download(client: Client, practice, export: Export) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_export_each_format_with_manifest(
-    client, practice, ml_staff, decided, eager_tasks, django_capture_on_commit_callbacks, fmt, tmp_path
+    client,
+    practice,
+    ml_staff,
+    decided,
+    eager_tasks,
+    django_capture_on_commit_callbacks,
+    fmt,
+    tmp_path,
 ):
     client.force_login(ml_staff)
     export = start_export(client, practice, django_capture_on_commit_callbacks, format=fmt)
@@ -134,7 +141,9 @@ def test_parquet_export_loads_with_datasets(
     assert {"text", "label", "reviewer_label", "p_complaint"} <= set(loaded.column_names)
 
 
-def test_export_filters(client, practice, ml_staff, reviewer, decided, eager_tasks, django_capture_on_commit_callbacks):
+def test_export_filters(
+    client, practice, ml_staff, reviewer, decided, eager_tasks, django_capture_on_commit_callbacks
+):
     client.force_login(ml_staff)
     capture = django_capture_on_commit_callbacks
     by_reviewer = start_export(client, practice, capture, reviewer="carl.colleague")
@@ -145,9 +154,7 @@ def test_export_filters(client, practice, ml_staff, reviewer, decided, eager_tas
     )
     today = timezone.localdate()
     recent = start_export(client, practice, capture, since=(today - timedelta(days=2)).isoformat())
-    old = start_export(
-        client, practice, capture, until=(today - timedelta(days=5)).isoformat()
-    )
+    old = start_export(client, practice, capture, until=(today - timedelta(days=5)).isoformat())
     counts = {
         name: Export.objects.get(pk=e.pk).row_count
         for name, e in [
@@ -196,7 +203,11 @@ def test_export_and_download_are_audited(
 def test_export_status_partial_polls_until_done(client, practice, ml_staff, decided):
     client.force_login(ml_staff)
     export = services.export_request(
-        user=ml_staff, practice=practice, fmt="csv", filters=exports.ExportFilters(), deidentify=False
+        user=ml_staff,
+        practice=practice,
+        fmt="csv",
+        filters=exports.ExportFilters(),
+        deidentify=False,
     )  # not committed inside the test transaction: the task has not run yet
     partial = client.get(f"/practices/{practice.slug}/exports/{export.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in partial

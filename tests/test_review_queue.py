@@ -35,9 +35,7 @@ def work_ids(response) -> list[int]:
 def test_queue_orders_urgent_then_waiting_time_then_uncertainty(client, reviewer, practice):
     newest_unsure = f.queued(practice, confidence=0.2, age=timedelta(minutes=1))
     oldest = f.queued(practice, confidence=0.6, age=timedelta(hours=3))
-    urgent = f.queued(
-        practice, text="my father has chest pain right now", age=timedelta(minutes=2)
-    )
+    urgent = f.queued(practice, text="my father has chest pain right now", age=timedelta(minutes=2))
     same_age_sure = f.queued(practice, confidence=0.65, age=timedelta(hours=1))
     same_age_unsure = f.queued(practice, confidence=0.3, age=timedelta(hours=1))
     ReviewItem.objects.filter(pk=same_age_unsure.pk).update(

@@ -78,9 +78,7 @@ def test_another_practices_pages_are_404_for_a_member_elsewhere(practice, foreig
     client = Client()
     client.force_login(practice_admin)
     b = foreign["item"].practice.slug
-    urls = practice_urls(
-        b, foreign["item"].pk, foreign["item"].message_id, foreign["export"].pk
-    )
+    urls = practice_urls(b, foreign["item"].pk, foreign["item"].message_id, foreign["export"].pk)
     for method, url in urls:
         response = getattr(client, method)(url, {"label": "complaint", "format": "csv"})
         assert response.status_code == 404, (method, url, response.status_code)

@@ -11,7 +11,7 @@ register = template.Library()
 def duration(seconds: float | None) -> str:
     """Seconds as a short human duration: 45 s, 12 min, 3.5 h, 2.1 d."""
     if seconds is None:
-        return "–"
+        return "\u2013"
     value = float(seconds)
     if value < 90:
         return f"{value:.0f} s"
@@ -25,7 +25,7 @@ def duration(seconds: float | None) -> str:
 @register.filter
 def percent(value: float | None, digits: int = 0) -> str:
     if value is None:
-        return "–"
+        return "\u2013"
     return f"{100 * float(value):.{digits}f}%"
 
 
