@@ -390,6 +390,10 @@ VOCAB: dict[str, SlotValue] = {
         "blood work", "lab", "urine test", "cholesterol panel", "A1C", "thyroid test",
         "x-ray", "MRI", "biopsy", "strep culture", "blood test",
     ],
+    "lab": [
+        "cholesterol", "A1C", "thyroid level", "vitamin D", "iron level", "blood count",
+        "potassium", "liver panel", "kidney function", "B12 level",
+    ],
     "pharmacy": [
         "CVS", "Walgreens", "Rite Aid", "the Walmart pharmacy", "Costco pharmacy",
         "the Kroger pharmacy", "my usual pharmacy", "the pharmacy on Main St",
@@ -436,7 +440,7 @@ def P(prob: float, *templates: str) -> Part:
 
 
 _ASK_CALLBACK = (
-    "{Please|Can someone|Could someone} {call|give} me {back|a call}{ at <phone>|}.",
+    "{Please|Can someone|Could someone} {call me back|give me a call}{ at <phone>|}.",
     "{Thanks|Thank you}{ so much| in advance|}!",
     "{Please|} let me know{ what I should do| what you need from me|}.",
     "{Thanks|Thank you} for your help.",
@@ -803,8 +807,9 @@ CLINICAL: tuple[Scenario, ...] = (
             " and {it's really swollen|I can't put weight on it|it's turning purple}.",
             "{My|<who>'s} <body_part> {has been hurting|hurts} {for <duration>|since <since_when>}"
             "{ and it's keeping me up at night|}.",
-            "I think {I have|I've got} {an ear infection|strep|a UTI|pink eye|the flu"
-            "|a sinus infection}, my {throat|ear|eye} {is killing me|hurts|is so sore}.",
+            "I think {I have|I've got} {an ear infection, my ear is killing me|strep, my throat"
+            " is so sore|a UTI, it burns when I pee|pink eye, my eye is red and crusty|the flu,"
+            " I ache everywhere|a sinus infection, my face hurts}.",
             "I think <kid> has {an ear infection|strep|pink eye|the flu|hand foot and mouth},"
             " {they keep|she keeps|he keeps} {pulling at their ear|crying|scratching}.",
             "My blood {sugar|pressure} {has been|was} {really high|over 180|170 over 105"
@@ -996,8 +1001,8 @@ PRICE_SHOPPER: tuple[Scenario, ...] = (
         ),
         P(
             1.0,
-            "How much {is|does} a <procedure>{ cost| run|}{ without insurance| for self-pay"
-            "| if I pay cash|}?",
+            "How much {is a <procedure>|does a <procedure> {cost|run}}{ without insurance"
+            "| for self-pay| if I pay cash|}?",
             "What do you charge for <visit_type>{ for new patients| without insurance|}?",
             "Do you have {a cash price|self-pay rates|a price list}{ for <procedure>|}?",
             "How much would a <procedure> be with <insurer>{, roughly|}?",
@@ -1123,7 +1128,7 @@ EXISTING_PATIENT_MORE: tuple[Scenario, ...] = (
             "Can I {take|have} {my|the} <med> {and|with} <otc> {together|at the same time}?",
             "{Is it|Would it be} {okay|fine} to {get a tattoo|go swimming|have coffee|fly}"
             " {after|while on|with} {my <procedure>|<med>}?",
-            "{My|The} <test> {came back|shows} {a little high|borderline|slightly off},"
+            "{My|The} <lab> {came back|was} {a little high|borderline|slightly off},"
             " {what does that mean|should I worry about that}?",
             "Do I need {a booster|another dose of the vaccine|the second shot} {this year|before"
             " I travel|for school}?",
@@ -1163,7 +1168,7 @@ APPOINTMENT_MORE: tuple[Scenario, ...] = (
             "{Do you have|Got} anything {with <doctor>|} {<day>|this week|next week}?",
             "{Can you|Could you} {move|switch} my {appointment|visit} to {the afternoon"
             "|<day>|a later time}?",
-            "I'd like to {make|book} {an appointment|a consultation} for my {annual check-up"
+            "I'd like to book {an appointment|a time|a consultation} for my {annual check-up"
             "|yearly physical|teeth cleaning|eye exam}.",
         ),
         P(0.25, "{Thanks|Thank you}.", "{Any|Whatever} time {works|is fine}."),
@@ -2074,6 +2079,24 @@ def _pick_scenario(scenarios: Sequence[Scenario], rng: random.Random) -> Scenari
     return scenarios[-1]
 
 
+_CONVERSATIONAL_STARTS = (
+    "Quick question \u2014 ",
+    "Quick question: ",
+    "So ",
+    "Ok so ",
+    "Hey so ",
+    "Question: ",
+    "Hoping you can help, ",
+    "Not sure who to ask but ",
+    "Following up \u2014 ",
+    "Hi again, ",
+    "Sorry to bother you but ",
+    "One more thing, ",
+    "Real quick, ",
+    "Just wondering, ",
+)
+
+
 def _content(intent: str, rng: random.Random, r: _Renderer) -> list[str]:
     scenario = _pick_scenario(SCENARIOS[intent], rng)
     sentences: list[str] = []
@@ -2084,7 +2107,14 @@ def _content(intent: str, rng: random.Random, r: _Renderer) -> list[str]:
         # Clause shuffling: people put the detail first as often as the request.
         moved = sentences.pop(rng.randrange(1, len(sentences)))
         sentences.insert(0, moved)
-    return [s for s in sentences if s]
+    sentences = [s for s in sentences if s]
+    if sentences and rng.random() < 0.09:
+        # Conversational starts with no greeting (one of the reference's style anchors).
+        first = sentences[0]
+        if len(first) > 1 and not first[1].isupper() and not first.startswith(("I ", "I'")):
+            first = first[0].lower() + first[1:]
+        sentences[0] = rng.choice(_CONVERSATIONAL_STARTS) + first
+    return sentences
 
 
 def _pick_style(channel: str, rng: random.Random) -> str:
