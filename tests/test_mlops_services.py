@@ -210,8 +210,14 @@ def test_calibration_set_takes_the_latest_decision_per_message_and_skips_undone_
         undoes=undone,
         reviewer=reviewer,
     )
-    label(practice, reviewer, "what do you charge", "", kind=DecisionKind.ACCEPT,
-          predicted_label="price_shopper")
+    label(
+        practice,
+        reviewer,
+        "what do you charge",
+        "",
+        kind=DecisionKind.ACCEPT,
+        predicted_label="price_shopper",
+    )
 
     examples = sorted(selectors.calibration_set().examples, key=lambda ex: ex.text)
     assert [(ex.text, ex.label) for ex in examples] == [
@@ -267,13 +273,22 @@ def test_pipeline_generates_trains_calibrates_and_benchmarks_as_one_run(
 
     active = services.model_promote(model_version=register_tiny(tmp_path, "served", seed=1))
     options = BenchmarkOptions(
-        speed_runs=3, speed_texts=8, cold_start="in_process", tfidf=False, deberta=False,
-        llm=False, max_eval=20,
+        speed_runs=3,
+        speed_texts=8,
+        cold_start="in_process",
+        tfidf=False,
+        deberta=False,
+        llm=False,
+        max_eval=20,
     )
     with django_capture_on_commit_callbacks(execute=True):
         run = services.pipeline_run_start(
-            preset="bootstrap", n_train=70, n_test=35, max_steps=2,
-            base_model=str(tiny_model_dir), calibration_n_synthetic=70,
+            preset="bootstrap",
+            n_train=70,
+            n_test=35,
+            max_steps=2,
+            base_model=str(tiny_model_dir),
+            calibration_n_synthetic=70,
             benchmark_options=options,
         )
     run.refresh_from_db()
@@ -295,8 +310,12 @@ def test_a_failed_stage_fails_the_pipeline_with_the_stage_reason(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         run = services.pipeline_run_start(
-            preset="bootstrap", n_train=14, n_test=14, max_steps=1,
-            base_model=str(tmp_path / "missing"), benchmark=False,
+            preset="bootstrap",
+            n_train=14,
+            n_test=14,
+            max_steps=1,
+            base_model=str(tmp_path / "missing"),
+            benchmark=False,
         )
     run = PipelineRun.objects.get(pk=run.pk)
     assert run.status == RunStatus.FAILED
