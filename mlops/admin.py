@@ -201,6 +201,7 @@ class GenerationRunAdmin(RunAdmin):
             n_train=data["n_train"],
             n_test=data["n_test"],
             seed=data["seed"],
+            source=data["source"],
             created_by=request.user,
         )
 

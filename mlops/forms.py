@@ -26,6 +26,15 @@ class GenerationForm(forms.Form):
     n_train = forms.IntegerField(label="Training messages", min_value=7, max_value=200_000)
     n_test = forms.IntegerField(label="Test messages", min_value=7, max_value=50_000)
     seed = forms.IntegerField(min_value=0, help_text="Same seed and sizes, same data.")
+    source = forms.ChoiceField(
+        choices=[
+            ("offline", "offline generator (no API call, $0)"),
+            ("llm", "LLM generator (OpenAI-compatible API; needs OPENAI_API_KEY)"),
+        ],
+        initial="offline",
+        label="Training-set source",
+        help_text="The test set always comes from the independent offline test generator.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

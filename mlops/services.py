@@ -227,17 +227,25 @@ def generation_run_start(
     n_train: int = 9000,
     n_test: int = 1200,
     seed: int = 0,
+    source: str = "offline",
     created_by: AbstractBaseUser | None = None,
     enqueue: bool = True,
 ) -> GenerationRun:
+    """`source`: "offline" (the project's generator, $0) or "llm" (the training set from an
+    OpenAI-compatible API, when a key is configured). The test set always comes from the
+    independent offline test generator, so the benchmark measures generalisation either way."""
     if not 7 <= n_train <= 200_000 or not 7 <= n_test <= 50_000:
         raise ApplicationError("n_train must be 7..200000 and n_test 7..50000")
+    if source not in {"offline", "llm"}:
+        raise ApplicationError("source must be offline or llm")
+    if source == "llm" and not settings.OPENAI_API_KEY:
+        raise ApplicationError("the LLM generator needs OPENAI_API_KEY (and OPENAI_BASE_URL)")
     with transaction.atomic(durable=True):
         run = GenerationRun.objects.create(
             n_train=n_train,
             n_test=n_test,
             seed=seed,
-            params={"n_train": n_train, "n_test": n_test, "seed": seed, "source": "offline"},
+            params={"n_train": n_train, "n_test": n_test, "seed": seed, "source": source},
             created_by_id=_user_id(created_by),
         )
         if enqueue:
@@ -262,13 +270,27 @@ def _generate(run: GenerationRun, rec: RunRecorder) -> dict[str, Any]:
     out = settings.DATA_DIR / "datasets" / f"generation-{run.pk}"
     rec.log(f"generating {run.n_train} training and {run.n_test} test messages, seed {run.seed}")
     started = time.perf_counter()
-    train = generate_train(
-        run.n_train,
-        run.seed,
-        lambda done, total: rec.progress(0.6 * done / total, f"training set {done}/{total}"),
-    )
+
+    def train_progress(done: int, total: int) -> None:
+        rec.progress(0.6 * done / total, f"training set {done}/{total}")
+
+    if run.params.get("source") == "llm":
+        from mlops.core.llm_generator import generate_llm
+
+        generator = f"LLM generator, {settings.LLM_GENERATOR_MODEL}"
+        train = generate_llm(
+            run.n_train,
+            base_url=settings.OPENAI_BASE_URL,
+            api_key=settings.OPENAI_API_KEY,
+            model=settings.LLM_GENERATOR_MODEL,
+            seed=run.seed,
+            progress=train_progress,
+        )
+    else:
+        generator = "offline training generator"
+        train = generate_train(run.n_train, run.seed, train_progress)
     train_seconds = time.perf_counter() - started
-    rec.log(f"training set: {len(train)} messages in {train_seconds:.1f} s (training generator)")
+    rec.log(f"training set: {len(train)} messages in {train_seconds:.1f} s ({generator})")
     started = time.perf_counter()
     test = generate_test(
         run.n_test,
@@ -283,6 +305,7 @@ def _generate(run: GenerationRun, rec: RunRecorder) -> dict[str, Any]:
         "test": realism_report(test),
         "leakage": leakage_check(train, test),
         "seconds": {"train": round(train_seconds, 2), "test": round(test_seconds, 2)},
+        "generators": {"train": generator, "test": "offline independent test generator"},
     }
     rec.progress(0.95, "writing files", force=True)
     write_jsonl(out / TRAIN_FILE, train)

@@ -84,7 +84,10 @@ def test_mlops_admin_index_shows_every_button(admin_client):
 def test_generate_button_creates_a_run_that_the_task_completes(admin_client, click):
     form = admin_client.get("/admin/mlops/generationrun/start/")
     assert form.status_code == 200 and b'name="n_train"' in form.content
-    response = click("/admin/mlops/generationrun/start/", {"n_train": 70, "n_test": 35, "seed": 4})
+    response = click(
+        "/admin/mlops/generationrun/start/",
+        {"n_train": 70, "n_test": 35, "seed": 4, "source": "offline"},
+    )
     run = new_run(GenerationRun, response)
     assert run.status == RunStatus.SUCCEEDED and run.progress == 1.0
     page = admin_client.get(response["Location"]).content.decode()
@@ -112,7 +115,10 @@ def test_train_calibrate_benchmark_promote_and_rollback_from_the_admin(
     served = services.model_promote(model_version=register_tiny(tmp_path, "served", seed=1))
     generation = new_run(
         GenerationRun,
-        click("/admin/mlops/generationrun/start/", {"n_train": 70, "n_test": 35, "seed": 4}),
+        click(
+            "/admin/mlops/generationrun/start/",
+            {"n_train": 70, "n_test": 35, "seed": 4, "source": "offline"},
+        ),
     )
 
     training = new_run(
@@ -210,7 +216,10 @@ def test_a_failed_training_page_says_why_and_the_active_model_keeps_serving(
     served = services.model_promote(model_version=register_tiny(tmp_path, "served", seed=1))
     generation = new_run(
         GenerationRun,
-        click("/admin/mlops/generationrun/start/", {"n_train": 14, "n_test": 14, "seed": 1}),
+        click(
+            "/admin/mlops/generationrun/start/",
+            {"n_train": 14, "n_test": 14, "seed": 1, "source": "offline"},
+        ),
     )
     run = new_run(
         TrainingRun,

@@ -18,7 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--preset", default="bootstrap")
-        parser.add_argument("--max-steps", type=int, help="cap training steps (smoke tests)")
+        # Smaller first runs, for smoke tests and slow machines.
+        parser.add_argument("--max-steps", type=int, help="cap training steps")
+        parser.add_argument("--n-train", type=int, help="default: the preset's size")
+        parser.add_argument("--n-test", type=int, default=600)
+        parser.add_argument("--n-calibration", type=int, default=1000)
+        parser.add_argument("--base-model", default="", help="default: packaged all-MiniLM-L6-v2")
 
     def handle(self, *args: Any, **options: Any) -> None:
         active = selectors.active_model()
@@ -50,8 +55,11 @@ class Command(BaseCommand):
         with application_errors():
             run = services.pipeline_run_start(
                 preset=options["preset"],
-                n_test=600,
+                n_train=options["n_train"],
+                n_test=options["n_test"],
                 max_steps=options["max_steps"],
+                base_model=options["base_model"],
+                calibration_n_synthetic=options["n_calibration"],
                 benchmark=False,
                 promote=True,
                 enqueue=False,

@@ -21,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--n-train", type=int, default=9000)
         parser.add_argument("--n-test", type=int, default=1200)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--source",
+            choices=("offline", "llm"),
+            default="offline",
+            help="llm: training set from an OpenAI-compatible API (needs OPENAI_API_KEY)",
+        )
         add_queue_flag(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,6 +35,7 @@ class Command(BaseCommand):
                 n_train=options["n_train"],
                 n_test=options["n_test"],
                 seed=options["seed"],
+                source=options["source"],
                 enqueue=options["queue"],
             )
         if options["queue"]:
