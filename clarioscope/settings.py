@@ -175,6 +175,8 @@ MLOPS_STALE_RUN_SECONDS = env_int("CLARIOSCOPE_MLOPS_STALE_RUN_SECONDS", 900)
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
 OPENAI_BENCHMARK_MODEL = env_str("CLARIOSCOPE_OPENAI_BENCHMARK_MODEL", "gpt-4o-2024-11-20")
+# The optional LLM-backed training-data generator (the reference's method) uses the same endpoint.
+LLM_GENERATOR_MODEL = env_str("CLARIOSCOPE_LLM_GENERATOR_MODEL", "gpt-4o-mini-2024-07-18")
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
 ANTHROPIC_BENCHMARK_MODEL = env_str(
