@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clarioscope.middleware.SecurityHeadersMiddleware",
+    "intake.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -216,6 +217,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Inbound patient messages: stored, classified in-process and routed.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One named enum per choice set, however many fields use it.
+    "ENUM_NAME_OVERRIDES": {
+        "IntentEnum": "intake.models.INTENT_CHOICES",
+        "ChannelEnum": "intake.models.CHANNEL_CHOICES",
+        "DestinationEnum": "intake.models.DESTINATION_CHOICES",
+        "MessageStatusEnum": "intake.models.MessageStatus",
+    },
 }
 
 # Celery: without REDIS_URL tasks run in-process (the embedded default).

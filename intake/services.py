@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from intake.models import (
     ReviewItem,
     ReviewStatus,
 )
-from intake.routing import route
+from intake.routing import RouteDecision, route
 from intake.text import normalise_text, safe_raw
 from mlops.core.inference import Prediction
 from mlops.registry import ModelUnavailable, serving_model
@@ -141,6 +141,15 @@ def _existing(
     return None
 
 
+def _check_identifier(name: str, value: str) -> None:
+    # Identifiers are matched byte for byte (dedupe), so they are refused rather than cleaned:
+    # PostgreSQL text cannot hold NUL, and no driver can encode a lone surrogate.
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ApplicationError(
+            f"{name} contains a NUL or an unpaired surrogate character", code="invalid_identifier"
+        )
+
+
 def message_ingest(
     *,
     practice: Practice,
@@ -163,6 +172,8 @@ def message_ingest(
         raise ApplicationError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
     external_id = external_id[:255]
     idempotency_key = idempotency_key[:255]
+    _check_identifier("external_id", external_id)
+    _check_identifier("idempotency_key", idempotency_key)
     existing = _existing(practice, channel, external_id, idempotency_key)
     if existing is not None:
         return IngestResult(existing, False)
@@ -190,23 +201,46 @@ def message_ingest(
     return IngestResult(message, True)
 
 
-def messages_ingest_and_enqueue(*, items: Sequence[dict[str, Any]], practice: Practice) -> list[IngestResult]:
-    """Store many messages, then queue their classification once the rows are committed."""
+def _enqueue(ids: list[int]) -> None:
     from intake.tasks import classify_messages
 
+    # robust: the rows are committed by then; a broker outage must not turn a stored message into
+    # an error for the sender (who would retry and be told it is a duplicate). The periodic sweep
+    # queues whatever stayed pending.
+    transaction.on_commit(lambda: classify_messages.delay(ids), robust=True)
+
+
+def messages_ingest_and_enqueue(
+    *, items: Sequence[dict[str, Any]], practice: Practice
+) -> list[IngestResult]:
+    """Store many messages (all or none), then queue their classification once committed."""
     with transaction.atomic():
         results = [message_ingest(practice=practice, **item) for item in items]
         new_ids = [r.message.pk for r in results if r.created]
         if new_ids:
-            transaction.on_commit(lambda: classify_messages.delay(new_ids))
+            _enqueue(new_ids)
     return results
 
 
-def message_enqueue_classification(*, message: Message) -> None:
-    from intake.tasks import classify_messages
+def message_receive(*, practice: Practice, **fields: Any) -> IngestResult:
+    """Webhook path: store one message and queue its classification (acknowledge fast)."""
+    return messages_ingest_and_enqueue(items=[fields], practice=practice)[0]
 
-    ids = [message.pk]
-    transaction.on_commit(lambda: classify_messages.delay(ids))
+
+def message_enqueue_classification(*, message: Message) -> None:
+    _enqueue([message.pk])
+
+
+def message_submit(*, practice: Practice, **fields: Any) -> IngestResult:
+    """REST path: store one message, then classify it synchronously, outside any transaction.
+
+    A retried request (same Idempotency-Key or external id) whose first attempt stored the message
+    but died before classifying finishes the job instead of answering with a pending message.
+    """
+    result = message_ingest(practice=practice, **fields)
+    if result.message.status == MessageStatus.PENDING:
+        return IngestResult(message_classify_now(message=result.message), result.created)
+    return result
 
 
 # --- classification and routing ------------------------------------------------------------
@@ -223,6 +257,40 @@ def _predict(texts: list[str]) -> tuple[list[Prediction] | None, str, str]:
     except Exception as exc:
         logger.exception("classifier failed on a batch of %d messages", len(texts))
         return None, model.version, f"classifier error: {type(exc).__name__}"[:480]
+
+
+@dataclass(frozen=True)
+class TextClassification:
+    prediction: Prediction | None
+    model_version: str
+    error: str
+    decision: RouteDecision
+
+
+def texts_classify(*, texts: Sequence[str], practice: Practice) -> list[TextClassification]:
+    """Classify and route texts without storing anything (offline evaluation, `manage.py
+    classify`): the same normalisation, model and routing as a stored message gets."""
+    normalised = [normalise_text(t, max_chars=settings.MAX_MESSAGE_CHARS).text for t in texts]
+    with_text = [t for t in normalised if t]
+    predictions, version, error = _predict(with_text) if with_text else ([], "", "")
+    answers = iter(predictions or [])
+    out: list[TextClassification] = []
+    for text in normalised:
+        prediction = next(answers) if text and predictions is not None else None
+        out.append(
+            TextClassification(
+                prediction=prediction,
+                model_version=version if prediction else "",
+                error="" if prediction else (error or "empty text"),
+                decision=route(
+                    practice=practice,
+                    text=text,
+                    label=prediction.label if prediction else "",
+                    confidence=prediction.confidence if prediction else None,
+                ),
+            )
+        )
+    return out
 
 
 def messages_classify(*, message_ids: Sequence[int]) -> list[Message]:
@@ -242,7 +310,9 @@ def messages_classify(*, message_ids: Sequence[int]) -> list[Message]:
         classify_attempts=F("classify_attempts") + 1
     )
     with_text = [m for m in messages if m.text]
-    predictions, version, error = _predict([m.text for m in with_text]) if with_text else ([], "", "")
+    predictions, version, error = (
+        _predict([m.text for m in with_text]) if with_text else ([], "", "")
+    )
     by_id: dict[int, Prediction] = {}
     if predictions is not None:
         by_id = {m.pk: p for m, p in zip(with_text, predictions, strict=True)}
@@ -260,7 +330,9 @@ def _store_classification(
 ) -> bool:
     label = prediction.label if prediction else ""
     confidence = prediction.confidence if prediction else None
-    decision = route(practice=message.practice, text=message.text, label=label, confidence=confidence)
+    decision = route(
+        practice=message.practice, text=message.text, label=label, confidence=confidence
+    )
     now = timezone.now()
     fields: dict[str, Any] = {
         "status": MessageStatus.CLASSIFIED if prediction else MessageStatus.UNCLASSIFIED,
@@ -277,7 +349,9 @@ def _store_classification(
         "red_flags": decision.red_flags,
     }
     with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(**fields)
+        updated = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(
+            **fields
+        )
         if not updated:
             return False
         if decision.needs_review:
@@ -309,7 +383,7 @@ def messages_sweep_unclassified(*, older_than_seconds: int | None = None, limit:
     from intake.tasks import classify_messages
 
     age = settings.SWEEP_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
-    cutoff = timezone.now() - timezone.timedelta(seconds=age)
+    cutoff = timezone.now() - timedelta(seconds=age)
     ids = list(
         Message.objects.filter(status=MessageStatus.PENDING, created_at__lte=cutoff)
         .order_by("pk")

@@ -27,6 +27,9 @@ from intake.services import api_key_create, practice_get_or_create
 from mlops import registry
 from mlops.core.tiny import build_tiny_model
 
+# The real-Celery-worker fixture (`celery_worker`) for the integration tests.
+pytest_plugins = ["tests.workers"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

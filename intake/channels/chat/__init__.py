@@ -1,0 +1,1 @@
+"""Chat widgets: a JSON webhook signed with a shared secret (X-ClarioScope-Signature)."""

@@ -1,0 +1,1 @@
+"""Twilio: inbound SMS and voicemail transcription callbacks, signed with X-Twilio-Signature."""

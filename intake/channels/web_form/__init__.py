@@ -1,0 +1,1 @@
+"""The public contact form: one embeddable page per practice at /f/<slug>/."""

@@ -1,0 +1,165 @@
+"""Request validation and response shapes of the intake REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from intake.models import (
+    CHANNEL_CHOICES,
+    DESTINATION_CHOICES,
+    INTENT_CHOICES,
+    Message,
+    MessageStatus,
+)
+from intake.text import normalise_text
+
+
+class FreeTextField(serializers.CharField):
+    """Message text as people write it. NULs and lone surrogates are not refused here: the
+    ingest normalisation removes them, so a message with a stray control byte is still stored."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+        self.validators = [
+            v
+            for v in self.validators
+            if type(v).__name__
+            not in {"ProhibitNullCharactersValidator", "ProhibitSurrogateCharactersValidator"}
+        ]
+
+
+class MessageCreateSerializer(serializers.Serializer[Any]):
+    channel = serializers.ChoiceField(choices=CHANNEL_CHOICES)
+    text = FreeTextField(help_text="The message as the patient wrote it (plain text).")
+    external_id = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="Your id for this message; a repeat returns the stored message (200).",
+    )
+    sender = FreeTextField(max_length=320, required=False, allow_blank=True)
+    subject = FreeTextField(max_length=500, required=False, allow_blank=True)
+    received_at = serializers.DateTimeField(required=False)
+
+    def validate_text(self, value: str) -> str:
+        # Checked on the normalised form: a body of spaces, NULs or zero-width junk has no words
+        # to classify and no one to answer.
+        if not normalise_text(value, max_chars=settings.MAX_MESSAGE_CHARS).text:
+            raise serializers.ValidationError("The message text is empty.")
+        return value
+
+
+class BatchMessagesField(serializers.ListField):
+    def to_internal_value(self, data: Any) -> list[Any]:
+        # Counted before any item is validated, so an oversized batch costs nothing.
+        limit = settings.BATCH_MAX_MESSAGES
+        if isinstance(data, list) and len(data) > limit:
+            raise serializers.ValidationError(
+                f"A batch holds at most {limit} messages; this one has {len(data)}. "
+                "Split it into several requests."
+            )
+        return super().to_internal_value(data)
+
+
+class MessageBatchSerializer(serializers.Serializer[Any]):
+    messages = BatchMessagesField(
+        child=MessageCreateSerializer(),
+        allow_empty=False,
+        help_text=f"1 to {settings.BATCH_MAX_MESSAGES} messages.",
+    )
+
+
+class MessageResultSerializer(serializers.ModelSerializer[Message]):
+    """What a sender gets back: the classification and the routing decision, no text."""
+
+    probabilities = serializers.DictField(
+        child=serializers.FloatField(), allow_null=True, help_text="One probability per intent."
+    )
+    red_flags = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "status",
+            "label",
+            "confidence",
+            "probabilities",
+            "destination",
+            "needs_review",
+            "urgent",
+            "red_flags",
+            "truncated",
+            "model_version",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"label": {"help_text": "The model's label; empty until classified."}}
+
+
+class MessageDetailSerializer(MessageResultSerializer):
+    """A stored message with its text: every response carrying one is written to the audit."""
+
+    class Meta(MessageResultSerializer.Meta):
+        fields = [
+            *MessageResultSerializer.Meta.fields,
+            "channel",
+            "external_id",
+            "sender",
+            "subject",
+            "text",
+            "routed_label",
+            "received_at",
+            "created_at",
+            "classified_at",
+            "reviewed_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            **MessageResultSerializer.Meta.extra_kwargs,
+            "routed_label": {
+                "help_text": "The label that decided the destination: the model's or a reviewer's."
+            },
+        }
+
+
+class MessageListFilterSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=MessageStatus.choices, required=False)
+    # `label` shadows Field.label (a display string) for the type checker only.
+    label = serializers.ChoiceField(choices=INTENT_CHOICES, required=False)  # type: ignore[assignment]
+    destination = serializers.ChoiceField(choices=DESTINATION_CHOICES, required=False)
+    channel = serializers.ChoiceField(choices=CHANNEL_CHOICES, required=False)
+    needs_review = serializers.BooleanField(required=False, allow_null=True, default=None)
+    urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {name: value for name, value in attrs.items() if value is not None}
+
+
+class BatchItemResultSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    created = serializers.BooleanField(help_text="False: a repeat of a stored message.")
+    status = serializers.ChoiceField(choices=MessageStatus.choices)
+
+
+class BatchResultSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="In request order.")
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    messages = BatchItemResultSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every 4xx and 5xx answer of the API."""
+
+    error = serializers.CharField(help_text="A stable machine-readable code.")
+    detail = serializers.JSONField(help_text="A sentence, or field errors for invalid input.")
+
+
+class WebhookAckSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    created = serializers.BooleanField()
