@@ -239,15 +239,17 @@ def test_leakage_check_finds_planted_duplicates(train_set: Examples, test_set: E
     assert clean["near_duplicates"] == 0
     assert clean["exact_text_overlap"] == 0
 
+    # An exact copy, a copy with a few words added, and a re-cased copy of longer messages.
+    a, b, c = [i for i, e in enumerate(train_set) if len(e.text) > 150][:3]
     planted = [
-        train_set[10],
-        Example(train_set[20].text + " thanks", "complaint", "sms", "casual"),
-        Example(train_set[30].text.upper(), "complaint", "sms", "messy"),
+        train_set[a],
+        Example(train_set[b].text + " thanks so much", "complaint", "sms", "casual"),
+        Example(train_set[c].text.upper(), "complaint", "sms", "messy"),
     ]
     report = leakage_check(train_set, list(test_set[:200]) + planted)
     assert report["near_duplicates"] == 3
     found = {(p["test_index"], p["train_index"]) for p in report["pairs"]}
-    assert found == {(200, 10), (201, 20), (202, 30)}
+    assert found == {(200, a), (201, b), (202, c)}
     assert report["share"] == pytest.approx(3 / 203, abs=1e-3)
     assert "text" not in json.dumps(report["pairs"])
 

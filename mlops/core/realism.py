@@ -92,8 +92,12 @@ def has_greeting(text: str) -> bool:
     return bool(_GREETING_RE.match(_body_start(text)))
 
 
+# "dr" counts as shorthand only in lower case with no full stop ("ask the dr"), not "Dr. Patel".
+_DR_SHORTHAND_RE = re.compile(r"(?<![\w.])dr(?=\s)")
+
+
 def has_abbreviation(text: str) -> bool:
-    return bool(_ABBREVIATION_RE.search(text))
+    return bool(_ABBREVIATION_RE.search(text) or _DR_SHORTHAND_RE.search(text))
 
 
 def lacks_terminal_punctuation(text: str) -> bool:

@@ -817,7 +817,7 @@ def _apply_style(beats: Beats, style: str, channel: str, intent: str, rng: rando
         text = text.rstrip(".")
     text = text.replace("I am ", "I'm ").replace("do not ", "don't ").replace("It is ", "It's ")
     if messy:
-        text = _shorthand(text, rng, 0.6)
+        text = _shorthand(text, rng, 0.8)
         text = _mess_words(text, rng, 0.06)
         if rng.random() < 0.35:
             text = text.replace("'", "")
@@ -825,7 +825,7 @@ def _apply_style(beats: Beats, style: str, channel: str, intent: str, rng: rando
             aside = rng.choice(("not sure if that matters", "sorry", "lmk", "just saying"))
             text = f"{text} {rng.choice(_ASIDES)} {aside}"
     else:
-        text = _shorthand(text, rng, 0.2 if channel in ("sms", "chat") else 0.07)
+        text = _shorthand(text, rng, 0.45 if channel in ("sms", "chat") else 0.15)
         if channel == "sms" and rng.random() < 0.25:
             text = _mess_words(text, rng, 0.03)
     loud = intent in ("complaint", "clinical_concern")

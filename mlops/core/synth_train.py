@@ -1264,6 +1264,23 @@ CLINICAL_MORE: tuple[Scenario, ...] = (
         P(0.2, "{Should I be worried|Is that normal|What can I do}?"),
         weight=2.6,
     ),
+    # Telegraphic fragments ("kid has fever 102").
+    Scenario(
+        P(
+            1.0,
+            "{kid|son|daughter|baby} has {a |}fever <temp>{ since <since_when>|}",
+            "{son|daughter|baby|husband} {throwing up|has a rash|wheezing} {all night|since"
+            " <since_when>}",
+            "rash {getting worse|spreading|still there} {after|on} the <med>",
+            "need {a |}nurse {call back|to call} {re|about} {my <body_part>|the <symptom>|my"
+            " meds reaction}",
+            "{bad|really bad} <body_part> pain {cant|can't} {sleep|walk|work}",
+            "{bp|blood pressure} {high|really high} {again|today} {headache|dizzy}",
+            "{cut|burn} on my {hand|arm} {looks infected|red streaks|oozing}",
+            "{stitches|incision} {opened up|bleeding} {after|since} <wound_procedure>",
+        ),
+        weight=1.0,
+    ),
     # UK and practice-nurse phrasing of an active concern.
     Scenario(
         P(
@@ -1526,6 +1543,19 @@ _CAPS_PHRASES = (
     "NOT OK",
 )
 
+_SHORT_SIGNOFFS = (
+    "thx",
+    "thx!",
+    "pls call",
+    "pls call me",
+    "ty",
+    "thx in advance",
+    "pls advise",
+    "call me tmrw",
+    "pls and thx",
+    "thx u",
+)
+
 _FILLERS = ("uh", "um", "uh", "um", "so", "yeah", "like", "you know", "i mean", "okay so")
 
 
@@ -1684,15 +1714,15 @@ def _style_sentences(
             body = body.replace("'", "")
         if rng.random() < 0.5:
             body = re.sub(r"\bI\b", "i", body)
-        body = _abbreviate(body, rng, 0.75)
+        body = _abbreviate(body, rng, 0.9)
         body = _roughen_words(body, rng, typo_rate=0.05, slip_rate=0.04)
     else:
-        body = _abbreviate(body, rng, 0.25 if sms_like else 0.1)
+        body = _abbreviate(body, rng, 0.65 if sms_like else 0.3)
         if sms_like and rng.random() < 0.3:
             body = _roughen_words(body, rng, typo_rate=0.02, slip_rate=0.02)
 
     urgent_intent = intent in ("clinical_concern", "complaint")
-    caps_p = (0.35 if urgent_intent else 0.12) if messy else (0.06 if urgent_intent else 0.0)
+    caps_p = (0.4 if urgent_intent else 0.18) if messy else (0.08 if urgent_intent else 0.01)
     if rng.random() < caps_p:
         roll = rng.random()
         if roll < 0.4:
@@ -1707,6 +1737,8 @@ def _style_sentences(
             body = f"{rng.choice(_CAPS_PHRASES)} {body}"
     if rng.random() < (0.25 if messy else 0.08):
         body = body.rstrip(".") + rng.choice(("!!", "??", "!!!", "...", " lol", " ugh"))
+    if rng.random() < (0.2 if messy else 0.1 if sms_like else 0.04):
+        body = body + " " + rng.choice(_SHORT_SIGNOFFS)
     return body
 
 
