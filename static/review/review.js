@@ -194,7 +194,12 @@
       return;
     }
     busy = true;
-    post(root.dataset.undoUrl, {})
+    // After any preload in flight, so the page knows which items it holds when the reopened
+    // one comes back.
+    waitForPreload()
+      .then(function () {
+        return post(root.dataset.undoUrl, {});
+      })
       .then(function (r) {
         if (!r.ok) {
           say(r.text);
@@ -204,7 +209,7 @@
           window.location.reload();
           return null;
         }
-        return waitForPreload().then(function () {
+        return Promise.resolve().then(function () {
           // The item on screen waits in the preload slot (still leased to this reviewer);
           // the reopened one is shown to be decided again.
           var onScreen = article(current);
