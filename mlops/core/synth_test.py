@@ -170,6 +170,14 @@ LEXICON: dict[str, list[str] | Callable[[random.Random], str]] = {
         "spirometry test", "allergy shots", "laser hair removal", "chemical peel",
         "gum graft", "TB test", "hep B shot", "prenatal ultrasound",
     ],
+    "flare_dx": [
+        "Crohn's", "lupus", "rheumatoid arthritis", "ulcerative colitis", "fibromyalgia",
+        "rosacea", "diverticulitis", "sciatica", "endometriosis", "COPD", "interstitial cystitis",
+    ],
+    "other_proc": [
+        "CT scan", "DEXA scan", "sleep study", "stress test", "hearing test", "chemical peel",
+        "Invisalign consult", "dental implant", "bone density scan", "endoscopy",
+    ],
     "scope": [
         "endoscopy", "colposcopy", "punch biopsy", "wisdom tooth extraction", "dental implant",
         "cortisone injection", "gum graft", "cyst drainage", "IUD insertion", "laser treatment",
@@ -194,7 +202,7 @@ LEXICON: dict[str, list[str] | Callable[[random.Random], str]] = {
         "GP practice", "primary care physician", "general dentist", "PCP", "children's doctor",
     ],
     "child": [
-        "my 18 month old", "my 5yo", "my eight year old", "my newborn", "our twins",
+        "my 18 month old", "my 5yo", "my eight year old", "my newborn", "one of our twins",
         "my step daughter", "my 12 year old son", "my youngest", "my preschooler", "the baby",
     ],
     "relative": [
@@ -490,7 +498,7 @@ _CC_CORE = (
     "[Ever since|Since] I started $drug I've [had|developed] $adverse.",
     "[The site of my|My] $scope [is|looks] [red, swollen and warm|infected|like it's oozing"
     " pus] [and hurts more each day|].",
-    "My $dx [is flaring|flared up again] [badly|really badly], [$sx|I can barely function].",
+    "My $flare_dx [is flaring|flared up again] [badly|really badly], [$sx|I can barely function].",
     "I [fell|slipped|tripped] [on the ice|down the stairs|at the gym] and my $sx_part [is"
     " swollen|is bruised and throbbing|makes a clicking noise now].",
     "$relative [has|woke up with] $sx and [seems confused|is very weak|can't keep food down].",
@@ -640,7 +648,8 @@ _PS_ASK = (
     " [for a $proc|]?",
     "[Ballpark|Ballpark figure], how much is [Invisalign|a dental implant|laser hair removal|a"
     " chemical peel|Botox] at your [clinic|practice]?",
-    "[What's|What is] the [price|cost] [difference|range] between [a|an] $proc and [a|an] $proc?",
+    "[What's|What is] the [price|cost] [difference|range] between [a|an] $proc and [a|an]"
+    " $other_proc?",
     "How much [is|would] [a|an] [sports physical|telehealth visit|$proc] [be|cost] if I'm"
     " uninsured?",
 )
