@@ -1,0 +1,550 @@
+"""Sustained ingestion load on loopback: REST API + Twilio SMS webhook against the production stack.
+
+    .venv/bin/python bench/load_run.py [--duration 60] [--rate 200] [--users 20] [--mix 1:1]
+    make bench-load LOAD_ARGS="--duration 60 --rate 200"
+
+Starts what `make serve` starts (gunicorn in production mode, a Celery worker on `default`, beat;
+deploy/supervise.py over deploy/Procfile) against PostgreSQL (database `clarioscope_bench`, created
+and migrated here) and a private redis-server on a free loopback port, then drives it with locust
+(headless) for a bounded time. Every message carries a unique external id. At the end it waits
+for the workers to drain and proves from the database that every accepted message was stored
+exactly once and classified. Prints a table; writes every figure to bench/results/load.json.
+
+--url and --database-url point it at a stack that is already running (`make serve`) instead.
+Only loopback addresses are accepted as targets. The load generator shares the machine's cores
+with the service it measures; the JSON records how the CPU time was split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clarioscope_bench"
+DRAIN_TIMEOUT_SECONDS = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except OSError:
+        return 0, b""
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"load_run: {what} not reached within {timeout:.0f}s")
+
+
+def newest_trained_model() -> str:
+    """The newest checkpoint `make run`/`make serve` trained into var/models, if any."""
+    models = ROOT / "var" / "models"
+    candidates = (
+        [
+            p
+            for p in models.glob("*")
+            if not p.name.startswith(".") and (p / "config.json").is_file()
+        ]
+        if models.is_dir()
+        else []
+    )
+    return str(max(candidates, key=lambda p: p.stat().st_mtime)) if candidates else ""
+
+
+class OwnStack:
+    """A private redis-server plus the supervised production processes."""
+
+    def __init__(self, args: argparse.Namespace, env: dict[str, str]) -> None:
+        self.args = args
+        self.env = env
+        self.port = free_port()
+        self.redis_port = free_port()
+        self.tmp = Path(tempfile.mkdtemp(prefix="clarioscope-load-"))
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.supervisor: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        redis_server = shutil.which("redis-server")
+        if redis_server is None:
+            raise SystemExit("load_run: redis-server is not installed (apt install redis-server)")
+        self.redis = subprocess.Popen(
+            [
+                redis_server,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        self.env.update(
+            {
+                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "PORT": str(self.port),
+                "HOST": "127.0.0.1",
+                "CLARIOSCOPE_DATA_DIR": str(self.tmp),
+                "WEB_CONCURRENCY": str(self.args.web_workers),
+                "CELERY_CONCURRENCY": str(self.args.celery_concurrency),
+            }
+        )
+        subprocess.run([PYTHON, "deploy/createdb.py"], cwd=ROOT, env=self.env, check=True)
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True
+        )
+        log = (self.tmp / "stack.log").open("ab")
+        self.supervisor = subprocess.Popen(
+            [
+                PYTHON,
+                "deploy/supervise.py",
+                "deploy/Procfile",
+                "--only",
+                "web,worker,beat",
+                "--state",
+                str(self.tmp / "processes.json"),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: get(f"{self.url}/readyz")[0] == 200, 180, "stack ready (/readyz 200)")
+
+    def processes(self) -> list[psutil.Process]:
+        if self.supervisor is None:
+            return []
+        try:
+            root = psutil.Process(self.supervisor.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self) -> None:
+        if self.supervisor is not None and self.supervisor.poll() is None:
+            self.supervisor.send_signal(signal.SIGTERM)
+            try:
+                self.supervisor.wait(60)
+            except subprocess.TimeoutExpired:
+                self.supervisor.kill()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.kill()
+            self.redis.wait(10)
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    out = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            out[process.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def latency_stats(samples: list[list[Any]], kind: str | None) -> dict[str, float]:
+    """Exact percentiles of the recorded response times of one endpoint kind (None: all)."""
+    import numpy as np
+
+    picked = [s for s in samples if kind is None or s[0] == kind]
+    if not picked:
+        return {"requests": 0, "failures": 0}
+    times = np.array([s[2] for s in picked], dtype=float)
+    ends = [s[1] for s in picked]
+    span = max(ends) - min(ends) or 1.0
+    return {
+        "requests": len(picked),
+        "failures": sum(1 for s in picked if not s[3]),
+        "rps": round(len(picked) / span, 1),
+        "p50_ms": round(float(np.percentile(times, 50)), 1),
+        "p95_ms": round(float(np.percentile(times, 95)), 1),
+        "p99_ms": round(float(np.percentile(times, 99)), 1),
+        "max_ms": round(float(times.max()), 1),
+        "avg_ms": round(float(times.mean()), 1),
+    }
+
+
+def sustained_rates(samples: list[list[Any]], window: int = 10) -> dict[str, float]:
+    """Accepted messages per second in consecutive `window`-second slices of the run."""
+    ends = sorted(s[1] for s in samples if s[3])
+    if not ends:
+        return {}
+    start = ends[0]
+    slices: dict[int, int] = {}
+    for end in ends:
+        slices[int((end - start) // window)] = slices.get(int((end - start) // window), 0) + 1
+    # The last slice is cut short by the end of the run; leave it out unless it is the only one.
+    full = [slices.get(i, 0) / window for i in range(max(slices) or 1)] or [len(ends) / window]
+    return {
+        "window_s": window,
+        "min_msg_per_s": round(min(full), 1),
+        "max_msg_per_s": round(max(full), 1),
+        "per_window": [round(x, 1) for x in full],
+    }
+
+
+def read_failures(prefix: Path) -> list[dict[str, str]]:
+    path = Path(f"{prefix}_failures.csv")
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def warm_up(url: str, api_key: str, *, requests: int = 48) -> None:
+    """Load the model in every gunicorn worker before the clock starts (not counted)."""
+
+    def send(n: int) -> None:
+        body = json.dumps(
+            {
+                "channel": "email",
+                "text": "warm-up, please ignore",
+                "external_id": f"warm-{uuid.uuid4().hex}-{n}",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{url}/api/v1/messages/",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Api-Key {api_key}", "Content-Type": "application/json"},
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=60).read()
+
+    threads = [
+        threading.Thread(target=lambda i=i: [send(i * 100 + k) for k in range(requests // 8)])
+        for i in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load (max 600)")
+    parser.add_argument("--rate", type=float, default=200.0, help="target messages per second")
+    parser.add_argument("--users", type=int, default=20, help="concurrent senders")
+    parser.add_argument("--mix", default="1:1", help="REST:SMS weight, e.g. 1:1, 1:0, 0:1")
+    parser.add_argument(
+        "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4"))
+    )
+    parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument("--model", default=os.environ.get("CLARIOSCOPE_MODEL", ""))
+    parser.add_argument("--url", help="an already running stack (loopback only)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    args = parser.parse_args()
+    if not 1 <= args.duration <= 600:
+        raise SystemExit("load_run: --duration must be 1..600 seconds")
+    if args.url and urllib.parse.urlparse(args.url).hostname not in {
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    }:
+        raise SystemExit("load_run: only loopback targets are allowed")
+    rest_weight, sms_weight = (int(x) for x in args.mix.split(":"))
+
+    database_url = args.database_url or DEFAULT_DATABASE_URL
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "load-bench-" + uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "LOG_LEVEL": "WARNING",
+        "PYTHON": PYTHON,
+    }
+    stack: OwnStack | None = None
+    model = args.model or newest_trained_model()
+    if not args.url:
+        if not model:
+            raise SystemExit(
+                "load_run: no trained model found in var/models; run `make run` or `make serve` "
+                "once (it trains one), or pass --model PATH"
+            )
+        env["CLARIOSCOPE_MODEL"] = model
+        stack = OwnStack(args, env)
+    os.environ.update(
+        {"DJANGO_SETTINGS_MODULE": "clarioscope.settings", "DATABASE_URL": database_url}
+    )
+    os.environ.pop("REDIS_URL", None)
+    try:
+        if stack is not None:
+            print(f"load_run: starting the stack (model {model}) ...", flush=True)
+            stack.start()
+        url = args.url or (stack.url if stack else "")
+        return run(args, url, stack, model, rest_weight, sms_weight)
+    finally:
+        if stack is not None:
+            stack.stop()
+
+
+def run(
+    args: argparse.Namespace,
+    url: str,
+    stack: OwnStack | None,
+    model: str,
+    rest_weight: int,
+    sms_weight: int,
+) -> int:
+    import django
+
+    django.setup()
+    from intake.models import Message, MessageStatus
+    from intake.services import api_key_create, practice_get_or_create
+    from mlops.core.synth_test import generate_test
+
+    run_id = time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:4]
+    practice = practice_get_or_create(slug=f"bench-{run_id}")[0]
+    api_key = api_key_create(practice=practice, name="load bench").raw_key
+    warm_practice = practice_get_or_create(slug=f"bench-warm-{run_id}")[0]
+    warm_up(url, api_key_create(practice=warm_practice).raw_key)
+
+    work = Path(tempfile.mkdtemp(prefix="clarioscope-locust-"))
+    texts_file = work / "texts.json"
+    texts_file.write_text(
+        json.dumps([e.text for e in generate_test(600, seed=11)]), encoding="utf-8"
+    )
+    ids_file = work / "accepted.json"
+    locust_env = {
+        **os.environ,
+        "BENCH_API_KEY": api_key,
+        "BENCH_PRACTICE": practice.slug,
+        "BENCH_TWILIO_TOKEN": practice.twilio_auth_token,
+        "BENCH_TEXTS": str(texts_file),
+        "BENCH_IDS_OUT": str(ids_file),
+        "BENCH_RUN": run_id,
+        "BENCH_REST_WEIGHT": str(rest_weight),
+        "BENCH_SMS_WEIGHT": str(sms_weight),
+        "BENCH_USER_RATE": str(args.rate / args.users),
+    }
+    stack_before = cpu_seconds(stack.processes()) if stack else {}
+    system_before = psutil.cpu_times()
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    print(
+        f"load_run: {args.duration}s at {args.rate:g} msg/s target, {args.users} users, "
+        f"REST:SMS {rest_weight}:{sms_weight}, against {url} ...",
+        flush=True,
+    )
+    locust = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "load_locustfile.py"),
+            "--headless",
+            "--users",
+            str(args.users),
+            "--spawn-rate",
+            str(max(1, args.users // 2)),
+            "--run-time",
+            f"{args.duration}s",
+            "--host",
+            url,
+            "--csv",
+            str(work / "locust"),
+            "--only-summary",
+            "--stop-timeout",
+            "10",
+            "--loglevel",
+            "WARNING",
+            "--exit-code-on-error",
+            "0",
+        ],
+        cwd=ROOT,
+        env=locust_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    locust_process = psutil.Process(locust.pid)
+    locust_cpu = 0.0
+    while locust.poll() is None:
+        try:
+            times = locust_process.cpu_times()
+            locust_cpu = times.user + times.system
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    stderr = locust.stderr.read().decode(errors="replace") if locust.stderr else ""
+    if locust.returncode != 0:
+        print(stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"load_run: locust exited with {locust.returncode}")
+    stack_after = cpu_seconds(stack.processes()) if stack else {}
+    system_after = psutil.cpu_times()
+
+    accepted: dict[str, Any] = json.loads(ids_file.read_text(encoding="utf-8"))
+    accepted_ids = {*accepted["rest"], *accepted["sms"]}
+    samples: list[list[Any]] = accepted["samples"]
+
+    drain_started = time.monotonic()
+    deadline = drain_started + DRAIN_TIMEOUT_SECONDS
+    while Message.objects.filter(practice=practice, status=MessageStatus.PENDING).exists():
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    drain_seconds = time.monotonic() - drain_started
+
+    rows = list(
+        Message.objects.filter(practice=practice).values_list(
+            "external_id", "status", "classify_attempts"
+        )
+    )
+    stored = [r[0] for r in rows]
+    by_status = {s: sum(1 for r in rows if r[1] == s) for s in MessageStatus.values}
+    attempts_over_one = sum(1 for r in rows if r[2] > 1)
+    duplicates = len(stored) - len(set(stored))
+    lost = sorted(accepted_ids - set(stored))
+    unexpected = sorted(set(stored) - accepted_ids)
+
+    failures = read_failures(work / "locust")
+    total = latency_stats(samples, None)
+    rest = latency_stats(samples, "rest")
+    sms = latency_stats(samples, "sms")
+    sustained = sustained_rates(samples)
+    cores = psutil.cpu_count() or 1
+    busy = lambda t: t.user + t.system + t.nice + getattr(t, "irq", 0) + getattr(t, "softirq", 0)  # noqa: E731
+    system_busy = busy(system_after) - busy(system_before)
+    stack_cpu = sum(stack_after.get(pid, 0.0) - stack_before.get(pid, 0.0) for pid in stack_after)
+    sms_accepted = len(accepted["sms"])
+
+    result: dict[str, Any] = {
+        "run": run_id,
+        "url": url,
+        "model": model,
+        "machine": {
+            "cores": cores,
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "loadavg_before": load_before,
+        },
+        "config": {
+            "duration_s": args.duration,
+            "target_rate": args.rate,
+            "users": args.users,
+            "mix_rest_sms": [rest_weight, sms_weight],
+            "web_workers": args.web_workers,
+            "celery_concurrency": args.celery_concurrency,
+        },
+        "elapsed_s": round(elapsed, 2),
+        "messages_per_s": round(len(accepted_ids) / args.duration, 1),
+        "sustained": sustained,
+        "requests": total.get("requests", 0),
+        "errors": total.get("failures", 0),
+        "error_rate": round(total.get("failures", 0) / max(1, total.get("requests", 1)), 5),
+        "failures": failures[:20],
+        "endpoints": {"rest": rest, "sms": sms, "all": total},
+        "accepted": len(accepted_ids),
+        "accepted_rest": len(accepted["rest"]),
+        "accepted_sms": sms_accepted,
+        "stored": len(stored),
+        "stored_by_status": by_status,
+        "duplicates": duplicates,
+        "lost": len(lost),
+        "lost_examples": lost[:10],
+        "unexpected": len(unexpected),
+        "classified_more_than_once_attempted": attempts_over_one,
+        "drain_after_load_s": round(drain_seconds, 2),
+        "sms_classified_per_s": round(sms_accepted / (args.duration + drain_seconds), 1),
+        "cpu": {
+            "system_busy_pct": round(100 * system_busy / (elapsed * cores), 1),
+            "stack_cpu_s": round(stack_cpu, 1),
+            "locust_cpu_s": round(locust_cpu, 1),
+            "other_cpu_s": round(system_busy - stack_cpu - locust_cpu, 1),
+            "note": "other = PostgreSQL, Redis and anything else on the machine (other work)",
+        },
+    }
+    ok = (
+        not lost
+        and not duplicates
+        and not unexpected
+        and by_status.get(MessageStatus.PENDING, 0) == 0
+    )
+    result["every_accepted_message_stored_once_and_classified"] = ok
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+    def row(name: str, s: dict[str, float]) -> str:
+        return (
+            f"{name:<22}{int(s.get('requests', 0)):>9}{s.get('rps', 0):>9.1f}"
+            f"{s.get('p50_ms', 0):>8.0f}{s.get('p95_ms', 0):>8.0f}{s.get('p99_ms', 0):>8.0f}"
+            f"{s.get('failures', 0) / max(1, s.get('requests', 1)):>9.2%}"
+        )
+
+    header = ("endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
+    cpu = result["cpu"]
+    verdict = "every accepted message stored once and classified" if ok else "FAILED"
+    lines = [
+        "",
+        f"{header[0]:<22}{header[1]:>9}{header[2]:>9}{header[3]:>8}{header[4]:>8}{header[5]:>8}"
+        f"{header[6]:>9}",
+        row("REST (sync classify)", rest),
+        row("SMS webhook (async)", sms),
+        row("all", total),
+        "",
+        f"accepted messages      {len(accepted_ids)} ({result['messages_per_s']} msg/s over "
+        f"{args.duration}s; slowest {sustained.get('window_s')}s window "
+        f"{sustained.get('min_msg_per_s')} msg/s)",
+        f"stored                 {len(stored)}  by status {by_status}",
+        f"lost / duplicated      {len(lost)} / {duplicates}   unexpected {len(unexpected)}",
+        f"queue drained in       {drain_seconds:.1f}s after the load stopped",
+        f"CPU                    machine {cpu['system_busy_pct']}% busy; stack {stack_cpu:.0f}s, "
+        f"locust {locust_cpu:.0f}s, other {cpu['other_cpu_s']}s",
+        f"verdict                {verdict}",
+    ]
+    print("\n".join(lines))
+    print(f"wrote {args.out}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
