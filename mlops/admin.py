@@ -60,7 +60,13 @@ class RunAdmin(admin.ModelAdmin):
     start_form: type[forms.Form] = forms.Form
     change_form_template = "admin/mlops/run_change_form.html"
     change_list_template = "admin/mlops/run_change_list.html"
-    list_display = ("id", "status_badge", "progress_percent", "progress_message", "created_at")
+    list_display: tuple[str, ...] = (
+        "id",
+        "status_badge",
+        "progress_percent",
+        "progress_message",
+        "created_at",
+    )
     list_filter = ("status",)
     date_hierarchy = "created_at"
     exclude = ("log",)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -600,7 +601,7 @@ def run_benchmark(
     steps: list[tuple[str, Callable[[], dict[str, Any]]]] = []
     for version in model_versions:
         steps.append(
-            (version.name, lambda v=version: _measure_model_version(v, datasets, texts, options))
+            (version.name, partial(_measure_model_version, version, datasets, texts, options))
         )
     if options.tfidf:
         train, train_source = _tfidf_training(generation, options)
@@ -619,7 +620,7 @@ def run_benchmark(
                 )
             )
     for endpoint in endpoints:
-        steps.append((endpoint.name, lambda e=endpoint: _measure_llm(e, datasets, options)))
+        steps.append((endpoint.name, partial(_measure_llm, endpoint, datasets, options)))
     if not endpoints and options.llm:
         log("LLM baselines skipped: set ANTHROPIC_API_KEY and/or OPENAI_API_KEY to include them")
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 Echo = Callable[[float, str], None]
 RunT = TypeVar("RunT", bound=Run)
+User = AbstractBaseUser | AnonymousUser | None
 
 # Progress is written at most this often (training reports every step, generation every 1%).
 PROGRESS_WRITE_SECONDS = 0.5
@@ -97,7 +98,7 @@ class RunRecorder:
         self.fraction = 0.0
 
     def _rows(self) -> Any:
-        return self._model.objects.filter(pk=self._pk)
+        return self._model._default_manager.filter(pk=self._pk)
 
     def progress(self, fraction: float, message: str, *, force: bool = False) -> None:
         fraction = min(max(float(fraction), 0.0), 1.0)
@@ -148,7 +149,7 @@ def _claim(model: type[Run], run_id: int) -> bool:
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True), status=RunStatus.RUNNING
     )
     return (
-        model.objects.filter(claimable, pk=run_id).update(
+        model._default_manager.filter(claimable, pk=run_id).update(
             status=RunStatus.RUNNING,
             started_at=now,
             heartbeat_at=now,
@@ -174,10 +175,11 @@ def _execute(
     parent: tuple[RunRecorder, float, float] | None,
 ) -> RunT | None:
     """Claim the run, call body, record success (body's fields) or failure (the reason)."""
-    was_running = model.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists()
+    rows = model._default_manager
+    was_running = rows.filter(pk=run_id, status=RunStatus.RUNNING).exists()
     if not _claim(model, run_id):
-        return model.objects.filter(pk=run_id).first()
-    run = model.objects.get(pk=run_id)
+        return rows.filter(pk=run_id).first()
+    run = rows.get(pk=run_id)
     recorder = RunRecorder(run, echo=echo, parent=parent)
     if was_running:
         recorder.log("the previous attempt stopped without finishing (no heartbeat); restarting")
@@ -190,14 +192,14 @@ def _execute(
         logger.error("%s %s failed: %s", model._meta.model_name, run_id, type(exc).__name__)
         recorder.log("failed: " + reason)
         recorder.log(traceback.format_exc(limit=8))
-        model.objects.filter(pk=run_id).update(
+        rows.filter(pk=run_id).update(
             status=RunStatus.FAILED,
             error=reason,
             finished_at=timezone.now(),
             progress_message="failed",
         )
-        return model.objects.get(pk=run_id)
-    model.objects.filter(pk=run_id).update(
+        return rows.get(pk=run_id)
+    rows.filter(pk=run_id).update(
         status=RunStatus.SUCCEEDED,
         progress=1.0,
         progress_message="done",
@@ -205,7 +207,7 @@ def _execute(
         **fields,
     )
     recorder.log("succeeded")
-    return model.objects.get(pk=run_id)
+    return rows.get(pk=run_id)
 
 
 def _enqueue(task_name: str, run_id: int) -> None:
@@ -215,7 +217,7 @@ def _enqueue(task_name: str, run_id: int) -> None:
     transaction.on_commit(lambda: tasks.dispatch(task_name, run_id))
 
 
-def _user_id(user: AbstractBaseUser | None) -> int | None:
+def _user_id(user: User) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
@@ -228,7 +230,7 @@ def generation_run_start(
     n_test: int = 1200,
     seed: int = 0,
     source: str = "offline",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User = None,
     enqueue: bool = True,
 ) -> GenerationRun:
     """`source`: "offline" (the project's generator, $0) or "llm" (the training set from an
@@ -356,7 +358,7 @@ def training_run_start(
     max_steps: int | None = None,
     epochs: float | None = None,
     seed: int = 0,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User = None,
     enqueue: bool = True,
 ) -> TrainingRun:
     from mlops.core.train import PRESETS
@@ -478,7 +480,7 @@ def calibration_run_start(
     source: str = "auto",
     n_synthetic: int = 1000,
     apply: bool = True,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User = None,
     enqueue: bool = True,
 ) -> CalibrationRun:
     if not 0.5 <= target_precision < 1.0:
@@ -615,7 +617,7 @@ def benchmark_run_start(
     model_versions: Sequence[ModelVersion] | None = None,
     generation: GenerationRun | None = None,
     options: BenchmarkOptions | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User = None,
     enqueue: bool = True,
 ) -> BenchmarkRun:
     if model_versions is None:
@@ -684,7 +686,7 @@ def pipeline_run_start(
     benchmark: bool = True,
     benchmark_options: BenchmarkOptions | None = None,
     promote: bool = False,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User = None,
     enqueue: bool = True,
 ) -> PipelineRun:
     from mlops.core.train import PRESETS
@@ -723,10 +725,10 @@ def pipeline_run_execute(*, run_id: int, echo: Echo | None = None) -> PipelineRu
 def _stage(
     run: PipelineRun,
     rec: RunRecorder,
-    child: Run,
-    execute: Callable[..., Run | None],
+    child: RunT,
+    execute: Callable[..., RunT | None],
     span: tuple[float, float],
-) -> Run:
+) -> RunT:
     """Run one child to completion (or reuse it when a redelivered pipeline finds it done)."""
     label = f"{child._meta.verbose_name} {child.pk}"
     if child.status == RunStatus.SUCCEEDED:
@@ -751,7 +753,6 @@ def _pipeline(run: PipelineRun, rec: RunRecorder) -> dict[str, Any]:
         PipelineRun.objects.filter(pk=run.pk).update(generation=generation)
         run.generation = generation
     generation = _stage(run, rec, run.generation, generation_run_execute, (0.0, 0.08))
-    assert isinstance(generation, GenerationRun)
 
     if run.training is None:
         training = training_run_start(
@@ -766,7 +767,6 @@ def _pipeline(run: PipelineRun, rec: RunRecorder) -> dict[str, Any]:
         PipelineRun.objects.filter(pk=run.pk).update(training=training)
         run.training = training
     training = _stage(run, rec, run.training, training_run_execute, (0.08, 0.80))
-    assert isinstance(training, TrainingRun)
     candidate = training.model_version
     if candidate is None:
         raise ApplicationError("training succeeded but registered no model")
@@ -856,9 +856,7 @@ def _activate(target_pk: int, *, expected: Sequence[str]) -> ModelVersion:
     return ModelVersion.objects.get(pk=target_pk)
 
 
-def model_promote(
-    *, model_version: ModelVersion, user: AbstractBaseUser | None = None
-) -> ModelVersion:
+def model_promote(*, model_version: ModelVersion, user: User = None) -> ModelVersion:
     """Make this model the one that serves; the previous active model is retired."""
     if model_version.status == ModelStatus.ACTIVE:
         raise ApplicationError(f"{model_version.name} is already active")
@@ -874,7 +872,7 @@ def model_promote(
     return promoted
 
 
-def model_rollback(*, user: AbstractBaseUser | None = None) -> ModelVersion:
+def model_rollback(*, user: User = None) -> ModelVersion:
     """Re-activate the model that served before the current one (rolling back twice undoes it)."""
     target = selectors.previous_model()
     if target is None:

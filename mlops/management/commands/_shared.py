@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from clarioscope.errors import ApplicationError
 from mlops.models import Run, RunStatus
+
+RunT = TypeVar("RunT", bound=Run)
 
 
 @contextmanager
@@ -30,7 +32,7 @@ def progress_bar(description: str) -> Iterator[Callable[[float, str], None]]:
         bar.close()
 
 
-def finished(run: Run | None, what: str) -> Run:
+def finished(run: RunT | None, what: str) -> RunT:
     """Fail the command (exit status 1) with the run's reason when it did not succeed."""
     if run is None:
         raise CommandError(f"{what} disappeared")

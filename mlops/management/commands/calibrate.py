@@ -12,7 +12,6 @@ from mlops.management.commands._shared import (
     progress_bar,
     queued_message,
 )
-from mlops.models import CalibrationRun
 
 
 class Command(BaseCommand):
@@ -54,7 +53,6 @@ class Command(BaseCommand):
         with progress_bar(f"calibration {run.pk}") as echo:
             done = services.calibration_run_execute(run_id=run.pk, echo=echo)
         done = finished(done, "calibration run")
-        assert isinstance(done, CalibrationRun)
         r = done.results
         self.stdout.write(
             f"calibration run {done.pk} of {done.model_version}: on {r['source']}\n"

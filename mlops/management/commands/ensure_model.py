@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from mlops import selectors, services
 from mlops.management.commands._shared import application_errors, finished, progress_bar
-from mlops.models import ModelStatus, ModelVersion, PipelineRun, TrainingRun
+from mlops.models import ModelStatus, ModelVersion, PipelineRun
 
 
 class Command(BaseCommand):
@@ -67,7 +67,6 @@ class Command(BaseCommand):
         with progress_bar("first model") as echo:
             done = services.pipeline_run_execute(run_id=run.pk, echo=echo)
         done = finished(done, "bootstrap pipeline run")
-        assert isinstance(done, PipelineRun)
         version = done.training.model_version if done.training else None
         metrics = (version.metrics.get("synthetic_test") or {}) if version else {}
         self.stdout.write(
@@ -82,7 +81,7 @@ class Command(BaseCommand):
         for pipeline in PipelineRun.objects.filter(training__isnull=False).order_by("-created_at"):
             if not pipeline.params.get("promote"):
                 continue
-            training = TrainingRun.objects.filter(pk=pipeline.training_id).first()
+            training = pipeline.training
             version = training.model_version if training else None
             if version is not None and version.status == ModelStatus.CANDIDATE:
                 return version

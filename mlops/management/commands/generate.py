@@ -44,7 +44,6 @@ class Command(BaseCommand):
         with progress_bar(f"generation {run.pk}") as echo:
             done = services.generation_run_execute(run_id=run.pk, echo=echo)
         done = finished(done, "generation run")
-        assert isinstance(done, type(run))
         train, test = done.report.get("train", {}), done.report.get("test", {})
         leakage = done.report.get("leakage", {})
         self.stdout.write(

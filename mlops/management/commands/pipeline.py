@@ -13,7 +13,6 @@ from mlops.management.commands._shared import (
     progress_bar,
     queued_message,
 )
-from mlops.models import PipelineRun
 
 
 class Command(BaseCommand):
@@ -57,7 +56,6 @@ class Command(BaseCommand):
         with progress_bar(f"pipeline {run.pk}") as echo:
             done = services.pipeline_run_execute(run_id=run.pk, echo=echo)
         done = finished(done, "pipeline run")
-        assert isinstance(done, PipelineRun)
         version = done.training.model_version if done.training else None
         if done.benchmark is not None:
             self.stdout.write(format_table(done.benchmark.results))

@@ -12,7 +12,7 @@ from mlops.management.commands._shared import (
     progress_bar,
     queued_message,
 )
-from mlops.models import GenerationRun, TrainingRun
+from mlops.models import GenerationRun
 
 
 class Command(BaseCommand):
@@ -59,7 +59,6 @@ class Command(BaseCommand):
         with progress_bar(f"training {run.pk}") as echo:
             done = services.training_run_execute(run_id=run.pk, echo=echo)
         done = finished(done, "training run")
-        assert isinstance(done, TrainingRun)
         version = done.model_version
         synthetic = done.metrics.get("synthetic_test") or {}
         self.stdout.write(
