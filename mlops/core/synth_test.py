@@ -1089,7 +1089,11 @@ _CONSONANT_SOUND = re.compile(
 )
 
 
+_POSSESSIVE_ARTICLE = re.compile(r"\b(my|our|his|her) an? ")
+
+
 def _article(text: str) -> str:
+    text = _POSSESSIVE_ARTICLE.sub(r"\1 ", text)
     text = _VOWEL_SOUND.sub(lambda m: m.group(1) + "n ", text)
     return _CONSONANT_SOUND.sub(lambda m: m.group(1) + " ", text)
 

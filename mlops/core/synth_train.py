@@ -1146,6 +1146,29 @@ EXISTING_PATIENT_MORE: tuple[Scenario, ...] = (
 )
 
 APPOINTMENT_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "I {lost|misplaced|can't find} my appointment {card|reminder|text}, {when|what day"
+            "|what time} am I {scheduled|booked|coming in}{ for my <procedure>|}?",
+            "{Can you|Could you} {check|tell me} {what day|when} my <procedure> is {booked"
+            "|scheduled}?",
+            "{Did|Has} my {appointment|<procedure>} {get|been} {booked|scheduled|put in} for"
+            " <day>?",
+            "{Yes|Yep|Confirmed}{,|} {see you|I'll be there|we'll be there} <day>{ at <time>|}.",
+            "{Is|Was} my {appointment|visit} {still on|still happening|confirmed} for <day>?",
+            "{I|We} got the reminder {for|about} <day>{ at <time>|}{, we'll be there| and wanted to"
+            " confirm|}.",
+            "{Can|Could} I {move|push|bring forward} my <procedure> {to|until} {<day>|a later"
+            " date|next month}?",
+            "{Please|Can you} {change|switch} {my|<who>'s} {visit|appointment} {from <day> to"
+            " <day>|to the afternoon|to a video visit}.",
+            "I'll be {about |}<minutes> minutes {late|behind} {today|for my <time>}{, sorry|"
+            ", still ok?|}.",
+        ),
+        P(0.3, "{Thanks|Thank you}{!|.}", "{It's|This is} for {my|a} {<routine>|follow-up}."),
+        weight=1.6,
+    ),
     # First-turn booking requests, short and plain (the kind a scheduling assistant hears).
     Scenario(
         P(
@@ -1192,6 +1215,40 @@ APPOINTMENT_MORE: tuple[Scenario, ...] = (
 )
 
 BILLING_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            0.3,
+            "{I was in|We came in} {on <date>|last month|a few weeks ago} for"
+            " {a|my|<who>'s} <procedure>.",
+            "{Regarding|About|Re:} {account|invoice|statement} {number |#}"
+            "{4|6|8}{07|19|33}{2|5|9}.",
+        ),
+        P(
+            1.0,
+            "{You|Your office} {charged|billed} me {twice|two times} for {the same|one} visit"
+            "{ on <date>|}, {could|can} you {fix|correct|reverse} {one of them|that}?",
+            "{It looks like|I think} {you|the office} sent {the|my} {bill|claim} to {my old"
+            " insurance|the wrong insurance|<insurer> instead of my new plan}.",
+            "I got a {collections|final notice|past due} letter{ for <amount>|}, but I {paid"
+            " that|settled it} {on <date>|back in <date>|already}. {Can you|Could you}"
+            " {update|correct} {my account|it}?",
+            "{There's|I think there's} a {mistake|error} on my {bill|statement}: {the <procedure>"
+            " is listed twice|I was billed for a visit I cancelled|the date of service is wrong}.",
+            "{My|The} {balance|amount due} {went up|changed} {to <amount>|} {and I don't know"
+            " why|after insurance paid}{, can you explain|}.",
+            "{Insurance|<insurer>} {denied|rejected} {the|my} claim{ for the <procedure>|},"
+            " {what|is there anything} {do I need to do|I should send}?",
+            "{Could|Can} you {resubmit|rebill} {my|the} claim{ for <date>|} to <insurer>?",
+            "I {overpaid|paid twice} {on <date>|last month}, {can I get|how do I get} {a"
+            " refund|the money back|a credit}?",
+            "{The|My} {copay|co-pay} {should be|is supposed to be} <small_amount> but I was"
+            " {charged|billed} <amount>{ for the visit on <date>|}.",
+            "{Why|How come} {is|was} there a {facility fee|separate lab charge|second charge}"
+            " on my {bill|statement}{ for <date>|}?",
+        ),
+        P(0.3, "{Thank you|Thanks}{ for checking|}.", "{I can|Happy to} send {a copy|the EOB}."),
+        weight=2.2,
+    ),
     Scenario(
         P(
             1.0,
@@ -1325,6 +1382,31 @@ CLINICAL_MORE: tuple[Scenario, ...] = (
 )
 
 COMPLAINT_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "I've been going back and forth with {your|the} billing {people|office|department}"
+            " for {months|weeks} {over|about} <amount> and {nobody|no one} {can give me a straight"
+            " answer|takes responsibility}.",
+            "Every {month|statement} there's {a new|another} mistake on my {bill|account} and"
+            " I'm {sick of it|fed up|done}.",
+            "{Your|The} billing {department|office} is a {mess|joke|disaster}{, I was charged"
+            " <amount> for {nothing|a visit that never happened}|}.",
+            "{I was|I've been} {told|promised} {three|two|several} times {that the charge would"
+            " be fixed|that someone would call} and {it never happened|nothing changed}.",
+            "{Threatening|Sending} me {with collections|to collections} {over|for} <amount>"
+            " {your office's mistake|while insurance was still processing} is {outrageous"
+            "|disgusting|unacceptable}.",
+        ),
+        P(
+            0.8,
+            "{I want|I'd like} to {speak to|hear from} {a manager|the practice manager|someone"
+            " senior}.",
+            "{I'm|I am} {considering|thinking about} {leaving|switching practices|a bad review}.",
+            "{Very|Extremely} {frustrated|disappointed|angry}.",
+        ),
+        weight=1.4,
+    ),
     # Feedback-survey style comments: evaluative, often without "I", sometimes mixed praise.
     Scenario(
         P(
@@ -1389,6 +1471,23 @@ COMPLAINT_MORE: tuple[Scenario, ...] = (
 )
 
 PRICE_SHOPPER_MORE: tuple[Scenario, ...] = (
+    Scenario(
+        P(
+            1.0,
+            "{Before I book anything|Before I commit}, {could|can} I get {a written|an}"
+            " {estimate|cost estimate|quote} for {a|an} <procedure>?",
+            "{Do you|Would you} {do|give} a {discount|lower price|better rate} {if I pay"
+            "|for paying} {cash|in full|up front} for {a|an} <procedure>?",
+            "{What|How much} {would|will} {a|an} <procedure> {cost|set me back} {out of pocket"
+            "|before insurance|after insurance} {roughly|approximately|}?",
+            "{I'm|I am} {comparing|pricing out} {a few|several} {clinics|offices|dentists}"
+            " {for|on} <procedure>, {what's|what is} yours?",
+            "{Is|Are} {a|the} <procedure> {covered|cheaper} {if I'm|for} self-pay, {and|or} what"
+            " {is|would be} the {price|cost}?",
+        ),
+        P(0.35, "{Not|I'm not} {booking|committing} {yet|today}.", "{Just|Only} need a number."),
+        weight=1.2,
+    ),
     Scenario(
         P(
             1.0,
