@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -183,7 +184,7 @@ def _execute(
     recorder = RunRecorder(run, echo=echo, parent=parent)
     if was_running:
         recorder.log("the previous attempt stopped without finishing (no heartbeat); restarting")
-    recorder.log(f"started (pid {os.getpid()})")
+    recorder.log(f"started (pid {os.getpid()}, thread {threading.current_thread().name})")
     try:
         fields = body(run, recorder)
     except Exception as exc:
