@@ -1108,7 +1108,13 @@ def _one(intent: str, channel: str, rng: random.Random) -> Example:
     f = _Filler(rng)
     style = _pick_style(channel, rng)
     beats = [
-        _article(re.sub(r" {2,}", " ", b).replace(" ,", ",").replace(" .", ".").strip())
+        _article(
+            re.sub(r" {2,}", " ", b)
+            .replace(" ,", ",")
+            .replace(" .", ".")
+            .replace(" ?", "?")
+            .strip()
+        )
         for b in _BUILDERS[intent](rng, f)
     ]
     body = _apply_style([b for b in beats if b], style, channel, intent, rng)
