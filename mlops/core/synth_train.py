@@ -392,7 +392,7 @@ VOCAB: dict[str, SlotValue] = {
     ],
     "lab": [
         "cholesterol", "A1C", "thyroid level", "vitamin D", "iron level", "blood count",
-        "potassium", "liver panel", "kidney function", "B12 level",
+        "potassium", "liver panel", "kidney function", "vitamin B level",
     ],
     "pharmacy": [
         "CVS", "Walgreens", "Rite Aid", "the Walmart pharmacy", "Costco pharmacy",
@@ -2210,6 +2210,19 @@ def _pick_scenario(scenarios: Sequence[Scenario], rng: random.Random) -> Scenari
     return scenarios[-1]
 
 
+_NEUTRAL_ASIDES = (
+    "Hope you're all doing well.",
+    "Sorry if this is the wrong place to ask.",
+    "{Text|Email} is {best|easiest} for me{, I'm at work all day|}.",
+    "{My husband|My wife|My daughter} usually {handles|deals with} this but {he's|she's} away.",
+    "Sorry for the long message.",
+    "I tried calling but {the line was busy|it went to voicemail}.",
+    "{My|The} best number is <phone>.",
+    "This is {<name>|<name> <surname>} by the way.",
+    "I'm writing {on behalf of|for} {my mom|my dad|my son|my daughter|my husband}.",
+    "{English is not my first language, sorry|Sorry for any typos, on my phone}.",
+)
+
 _CONVERSATIONAL_STARTS = (
     "Quick question \u2014 ",
     "Quick question: ",
@@ -2239,6 +2252,10 @@ def _content(intent: str, rng: random.Random, r: _Renderer) -> list[str]:
         moved = sentences.pop(rng.randrange(1, len(sentences)))
         sentences.insert(0, moved)
     sentences = [s for s in sentences if s]
+    if sentences and rng.random() < 0.1:
+        # Intent-neutral asides, as real messages carry them; the label must not depend on them.
+        aside = _tidy(r.render(rng.choice(_NEUTRAL_ASIDES)))
+        sentences.insert(rng.randint(1, len(sentences)), aside)
     if sentences and rng.random() < 0.09:
         # Conversational starts with no greeting (one of the reference's style anchors).
         first = sentences[0]
