@@ -6,7 +6,8 @@ import sys
 from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found as django_page_not_found
 from django.views.defaults import server_error as django_server_error
 from rest_framework import status
 from rest_framework.response import Response
@@ -70,6 +71,19 @@ def _unavailable_exception_types() -> tuple[type[BaseException], ...]:
     )
 
 
+def _is_machine_path(request: HttpRequest) -> bool:
+    """API and webhook callers read JSON; people on pages read HTML."""
+    return request.path.startswith(("/api/", "/hooks/"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the JSON error shape of the API for API and webhook paths (a URL that matches
+    no route, a slug of no practice), Django's page for everything else."""
+    if _is_machine_path(request):
+        return JsonResponse({"error": "not_found", "detail": "Not found."}, status=404)
+    return django_page_not_found(request, exception or Http404())
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: 503 + Retry-After when a backing service is down, else a plain 500.
 
@@ -78,7 +92,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     above never sees. A load balancer or client retries a 503; a 500 says the code is wrong.
     """
     exc = sys.exc_info()[1]
-    is_api = request.path.startswith("/api/") or request.path.startswith("/hooks/")
+    is_api = _is_machine_path(request)
     if exc is not None and isinstance(exc, _unavailable_exception_types()):
         body = {
             "error": "unavailable",

@@ -4,7 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from clarioscope import health
 
-# A database or broker outage answers 503 with Retry-After everywhere, not 500.
+# A database or broker outage answers 503 with Retry-After everywhere, not 500; API and webhook
+# paths get JSON errors even when no route matches.
+handler404 = "clarioscope.errors.not_found"
 handler500 = "clarioscope.errors.server_error"
 
 urlpatterns = [
