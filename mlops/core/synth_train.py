@@ -2,17 +2,24 @@
 
 Compositional: each intent has scenarios made of parts (lead, body, detail, ask), each part a
 template with nested alternatives ``{a|b|}`` and vocabulary slots ``<slot>``. A message is the
-parts of one scenario, optionally shuffled, then dressed by a channel (email greeting and
-signature, web-form fields, SMS brevity, voicemail transcript with fillers and spoken numbers)
-and roughened by a style (polished / casual / messy: contractions, fragments, typos, autocorrect
-slips, abbreviations, ALL CAPS urgency, run-ons).
+parts of one scenario, optionally shuffled, sometimes with a conversational start ("Quick
+question -") or an intent-neutral aside, then roughened by a style (polished / casual / messy:
+contractions, fragments, typos, autocorrect slips, abbreviations, ALL CAPS urgency, run-ons) and
+dressed by a channel (email greeting, signature and quoted reply, web-form fields, SMS brevity,
+voicemail transcript with fillers and spoken numbers). The style mix depends on the channel (SMS
+messiest, email cleanest) and averages ~40% polished / ~40% casual / ~20% messy.
+
+Genres covered on purpose, besides practice messages: plain first-turn booking requests, bare
+first-person symptom statements, and British hospital / GP feedback comments (A&E waits, staff
+attitude, discharge, food, parking), with British phrasing spread over every intent so that it
+is not a shortcut to "complaint".
 
 The test generator (synth_test.py) is deliberately independent: its own templates, vocabularies,
 abbreviation set and mechanics. Nothing here is shared with it, so a model trained on this data
 and scored on that data is measured on generalisation, not on recall of one generator's style.
 
 Labels follow ../shared/design/TAXONOMY.md, including its disambiguation rules; the boundary
-cases are generated on purpose (see the ``hard`` scenarios of each intent).
+cases are generated on purpose (the scenarios commented "Rule N" below).
 """
 
 from __future__ import annotations
@@ -493,7 +500,7 @@ NEW_PATIENT: tuple[Scenario, ...] = (
         fixed=True,
         weight=3.0,
     ),
-    # Hard case (rule 3): leads with becoming a patient, then asks for the first appointment.
+    # Rule 3: leads with becoming a patient, then asks for the first appointment.
     Scenario(
         P(
             1.0,
@@ -728,6 +735,7 @@ APPOINTMENT: tuple[Scenario, ...] = (
 )
 
 BILLING: tuple[Scenario, ...] = (
+    # Rule 5: charges for services already received.
     Scenario(
         P(
             0.35,
@@ -989,6 +997,7 @@ COMPLAINT: tuple[Scenario, ...] = (
 )
 
 PRICE_SHOPPER: tuple[Scenario, ...] = (
+    # Rules 2 and 5: prices of services not yet received, even from someone new or insured.
     Scenario(
         P(
             0.35,
