@@ -84,29 +84,29 @@ def main() -> int:
         "target": {"train_9000_under_s": 30, "met": train_s * 9000 / max(1, len(train)) < 30},
     }
 
-    print(f"{'':28}{'train':>12}{'test':>12}{'reference':>12}")
-    print(f"{'examples':28}{len(train):>12}{len(test):>12}{9000:>12}")
-    print(f"{'generation seconds':28}{train_s:>12.2f}{test_s:>12.2f}{'API':>12}")
+    print(f"{'':36}{'train':>12}{'test':>12}{'reference':>12}")
+    print(f"{'examples':36}{len(train):>12}{len(test):>12}{9000:>12}")
+    print(f"{'generation seconds':36}{train_s:>12.2f}{test_s:>12.2f}{'API':>12}")
     print(
-        f"{'distinct texts':28}{train_report['distinct_texts']:>12}"
+        f"{'distinct texts':36}{train_report['distinct_texts']:>12}"
         f"{test_report['distinct_texts']:>12}{'':>12}"
     )
     for figure in FIGURES:
         print(
-            f"{figure:28}{train_report[figure]:>12.1%}{test_report[figure]:>12.1%}"
+            f"{figure:36}{train_report[figure]:>12.1%}{test_report[figure]:>12.1%}"
             f"{REFERENCE_PUBLISHED[figure]:>12.0%}"
         )
-    print(f"{'mean words':28}{train_report['mean_words']:>12}{test_report['mean_words']:>12}")
+    print(f"{'mean words':36}{train_report['mean_words']:>12}{test_report['mean_words']:>12}")
     for style in ("polished", "casual", "messy"):
         train_share = train_report["per_style"].get(style, 0) / len(train)
         test_share = test_report["per_style"].get(style, 0) / len(test)
-        print(f"{'style ' + style:28}{train_share:>12.1%}{test_share:>12.1%}")
+        print(f"{'style ' + style:36}{train_share:>12.1%}{test_share:>12.1%}")
     for intent, count in train_report["per_intent"].items():
-        print(f"{'intent ' + intent:28}{count:>12}{test_report['per_intent'].get(intent, 0):>12}")
+        print(f"{'intent ' + intent:36}{count:>12}{test_report['per_intent'].get(intent, 0):>12}")
     for channel, count in train_report["per_channel"].items():
         by_channel = train_report["by_channel"][channel]
         print(
-            f"{'channel ' + channel:28}{count:>12}"
+            f"{'channel ' + channel:36}{count:>12}"
             f"{test_report['per_channel'].get(channel, 0):>12}"
             f"   greetingless {by_channel['greetingless_openers']:.0%},"
             f" abbrev {by_channel['abbreviations']:.0%}, caps {by_channel['all_caps_urgency']:.0%}"
