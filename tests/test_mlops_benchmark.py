@@ -42,11 +42,29 @@ SMALL = [
 REQUIRED_DATASET_KEYS = {"accuracy", "macro_f1", "per_class_f1", "recall"}
 
 
+PROBE = [
+    ("I need to book a check-up next week", "appointment_request"),
+    ("can I move my appointment to friday", "appointment_request"),
+    ("do I need to fast before my blood test", "existing_patient_question"),
+    ("what time does the pharmacy close", "existing_patient_question"),
+    ("my chest feels tight since this morning", "clinical_concern"),
+    ("rash spreading on my arm and it is hot", "clinical_concern"),
+    ("nobody called me back after three days", "complaint"),
+    ("the receptionist was very rude to my mother", "complaint"),
+]
+
+
 @pytest.fixture(autouse=True)
 def mlops_settings(settings, tmp_path):
     settings.MLOPS_RUN_IN_THREAD = False
     settings.DATA_DIR = tmp_path / "data"
     settings.MODEL_DIR = tmp_path / "models"
+    # A stand-in for ../shared/eval/real_text_probe.jsonl, which a clone may not have beside it.
+    settings.CLARIOSCOPE_EVAL_DIR = tmp_path / "eval"
+    settings.CLARIOSCOPE_EVAL_DIR.mkdir()
+    (settings.CLARIOSCOPE_EVAL_DIR / "real_text_probe.jsonl").write_text(
+        "".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in PROBE)
+    )
 
 
 @pytest.fixture
@@ -208,7 +226,8 @@ def test_llm_baselines_run_only_with_keys_and_never_see_reviewer_labels(
     # gpt-4o list price: 200 x $2.50/M + 9 x $10/M per call = $0.59 per 1,000 calls.
     assert llms["gpt-4o-2024-11-20"]["cost_per_1k_usd"] == pytest.approx(0.59)
     sent = [text for _, text in FakeLlm.received]
-    assert len(sent) == 2 * 20  # 10 synthetic + 10 probe messages per provider
+    assert len(sent) == 2 * (10 + len(PROBE))  # per provider: 10 synthetic, the probe
+
     assert secret not in sent
 
 
