@@ -16,7 +16,7 @@ ROW_HEIGHT = 22
 
 def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
     return format_html(
-        '<svg class="chart" viewBox="0 0 {w} {h}" width="100%" role="img" '
+        '<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
         'aria-label="{t}" preserveAspectRatio="xMinYMin meet"><title>{t}</title>{b}</svg>',
         w=width,
         h=height,
@@ -80,9 +80,14 @@ def columns(
                 "label": label,
                 "value": value,
                 "caption": format_html(
-                    '<text class="chart-label" x="{x}" y="{y}" text-anchor="middle">{t}</text>',
-                    x=round(i * step + step / 2, 1),
+                    '<text class="chart-label" x="{x}" y="{y}" text-anchor="{a}">{t}</text>',
+                    x=0
+                    if i == 0
+                    else width
+                    if i == len(items) - 1
+                    else round(i * step + step / 2, 1),
                     y=height - 8,
+                    a="start" if i == 0 else "end" if i == len(items) - 1 else "middle",
                     t=label,
                 )
                 if i in show_label

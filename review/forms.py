@@ -65,6 +65,10 @@ class DateRangeForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, data: Any = None) -> None:
+        today = timezone.localdate()
+        super().__init__(data, initial={"start": today - timedelta(days=29), "end": today})
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         today = timezone.localdate()

@@ -35,8 +35,9 @@ ADMIN_ROLES = frozenset({Role.PRACTICE_ADMIN})
 EXPORT_ROLES = frozenset({Role.ML_STAFF, Role.PRACTICE_ADMIN})
 
 UNCLASSIFIED = "unclassified"
-# Queue order: urgent first, then the longest waiting, then the least certain.
-QUEUE_ORDER = ("-urgent", "created_at", "-uncertainty", "pk")
+# Queue order: urgent first, then the patient who has waited longest (since their message
+# arrived, not since it was classified), then the least certain.
+QUEUE_ORDER = ("-urgent", "message__received_at", "-uncertainty", "pk")
 
 UserLike = AbstractBaseUser | AnonymousUser
 
@@ -331,7 +332,7 @@ def dashboard_stats(*, practice: Practice, start: date, end: date) -> DashboardS
     backlog = list(
         ReviewItem.objects.filter(
             practice=practice, status__in=[ReviewStatus.OPEN, ReviewStatus.ESCALATED]
-        ).values_list("status", "created_at")
+        ).values_list("status", "message__received_at")
     )
     stats.backlog_open = sum(1 for s, _ in backlog if s == ReviewStatus.OPEN)
     stats.backlog_escalated = len(backlog) - stats.backlog_open

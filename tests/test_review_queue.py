@@ -9,7 +9,7 @@ from conftest import make_user
 from django.test import Client
 from django.utils import timezone
 
-from intake.models import ReviewItem, ReviewStatus, Role
+from intake.models import Message, ReviewItem, ReviewStatus, Role
 from review import services
 from review.selectors import QueueFilters
 from review.tasks import release_expired_leases
@@ -38,8 +38,8 @@ def test_queue_orders_urgent_then_waiting_time_then_uncertainty(client, reviewer
     urgent = f.queued(practice, text="my father has chest pain right now", age=timedelta(minutes=2))
     same_age_sure = f.queued(practice, confidence=0.65, age=timedelta(hours=1))
     same_age_unsure = f.queued(practice, confidence=0.3, age=timedelta(hours=1))
-    ReviewItem.objects.filter(pk=same_age_unsure.pk).update(
-        created_at=ReviewItem.objects.get(pk=same_age_sure.pk).created_at
+    Message.objects.filter(pk=same_age_unsure.message_id).update(
+        received_at=Message.objects.get(pk=same_age_sure.message_id).received_at
     )
     client.force_login(reviewer)
     body = client.get(f"/practices/{practice.slug}/queue/").content.decode()
@@ -217,3 +217,14 @@ def test_filters_apply_to_claims(practice, reviewer):
         reviewer=reviewer, practice=practice, filters=QueueFilters(channel="email")
     )
     assert claimed is not None and claimed.pk == email.pk
+
+
+def test_waiting_time_counts_from_when_the_message_arrived(practice, reviewer):
+    """A message classified late (a worker was down) still waited since it arrived."""
+    f.queued(practice, age=timedelta(minutes=30))
+    classified_late = f.queued(practice, age=timedelta(minutes=1))
+    Message.objects.filter(pk=classified_late.message_id).update(
+        received_at=timezone.now() - timedelta(hours=2)
+    )
+    claimed = services.review_claim_next(reviewer=reviewer, practice=practice)
+    assert claimed is not None and claimed.pk == classified_late.pk
