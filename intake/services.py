@@ -317,17 +317,21 @@ def messages_classify(*, message_ids: Sequence[int]) -> list[Message]:
     if predictions is not None:
         by_id = {m.pk: p for m, p in zip(with_text, predictions, strict=True)}
     done: list[Message] = []
-    for message in messages:
-        prediction = by_id.get(message.pk)
-        reason = "" if prediction else (error or "empty text")
-        if _store_classification(message, prediction, version, reason):
-            done.append(message)
+    # One transaction for the batch: one commit instead of one per message (the commits were
+    # most of a batch's time). Rows are locked in pk order, so racing workers cannot deadlock.
+    with transaction.atomic():
+        for message in messages:
+            prediction = by_id.get(message.pk)
+            reason = "" if prediction else (error or "empty text")
+            if _store_classification(message, prediction, version, reason):
+                done.append(message)
     return done
 
 
 def _store_classification(
     message: Message, prediction: Prediction | None, version: str, error: str
 ) -> bool:
+    """Write one result if the message is still pending (call inside a transaction)."""
     label = prediction.label if prediction else ""
     confidence = prediction.confidence if prediction else None
     decision = route(
@@ -348,23 +352,20 @@ def _store_classification(
         "urgent": decision.urgent,
         "red_flags": decision.red_flags,
     }
-    with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(
-            **fields
+    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(**fields)
+    if not updated:
+        return False
+    if decision.needs_review:
+        ReviewItem.objects.get_or_create(
+            message=message,
+            defaults={
+                "practice_id": message.practice_id,
+                "reason": decision.review_reason,
+                "urgent": decision.urgent,
+                "uncertainty": 1.0 - confidence if confidence is not None else 1.0,
+                "status": ReviewStatus.OPEN,
+            },
         )
-        if not updated:
-            return False
-        if decision.needs_review:
-            ReviewItem.objects.get_or_create(
-                message=message,
-                defaults={
-                    "practice_id": message.practice_id,
-                    "reason": decision.review_reason,
-                    "urgent": decision.urgent,
-                    "uncertainty": 1.0 - confidence if confidence is not None else 1.0,
-                    "status": ReviewStatus.OPEN,
-                },
-            )
     for name, value in fields.items():
         setattr(message, name, value)
     return True

@@ -64,7 +64,7 @@ def worker_database_url() -> str:
 class CeleryWorker:
     """One worker subprocess (its own process group, so SIGKILL takes its pool children too)."""
 
-    def __init__(self, *, redis_url: str, database_url: str) -> None:
+    def __init__(self, *, redis_url: str, database_url: str, model: str) -> None:
         self.redis_url = redis_url
         self.env = {
             **os.environ,
@@ -73,8 +73,8 @@ class CeleryWorker:
             "REDIS_URL": redis_url,
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
-            # The model conftest serves (a tiny checkpoint); the worker reads env, not settings.
-            "CLARIOSCOPE_MODEL": str(settings.CLARIOSCOPE_MODEL or ""),
+            # Served when the registry has no active ModelVersion, as in this process.
+            "CLARIOSCOPE_MODEL": model,
             "CLARIOSCOPE_DATA_DIR": str(settings.DATA_DIR),
             "PYTHONUNBUFFERED": "1",
         }
@@ -149,27 +149,60 @@ def _reset_connections(app: Any) -> None:
     app._local = threading.local()
 
 
-@pytest.fixture
-def celery_worker(transactional_db: Any) -> Iterator[CeleryWorker]:
+def _skip_unless_supported() -> str:
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     if not redis_url:
         pytest.skip("needs Redis: set TEST_REDIS_URL (make test does when Redis answers)")
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("needs PostgreSQL: a worker process cannot share the SQLite test database")
+    return redis_url
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_process(django_db_setup: Any, tiny_model_dir: Path) -> Iterator[CeleryWorker]:
+    """One worker for the whole session (starting one costs seconds: Django, torch, Celery).
+
+    Torn down before the test database is dropped, since it depends on django_db_setup. It
+    serves conftest's tiny model (the session fixture; the per-test one sets it too late).
+    """
+    redis_url = _skip_unless_supported()
     import redis
 
-    from clarioscope.celery import app
-
     redis.Redis.from_url(redis_url).flushdb()
-    saved = {name: app.conf[name] for name in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
-    _reset_connections(app)
-    worker = CeleryWorker(redis_url=redis_url, database_url=worker_database_url())
+    worker = CeleryWorker(
+        redis_url=redis_url, database_url=worker_database_url(), model=str(tiny_model_dir)
+    )
     try:
         worker.start()
         yield worker
     finally:
-        worker.stop()
+        # Killed, not stopped: tasks are idempotent and the database is about to be dropped.
+        worker.kill()
+        worker.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def celery_worker(
+    transactional_db: Any, _celery_worker_process: CeleryWorker
+) -> Iterator[CeleryWorker]:
+    """The running worker, with this process's Celery app sending to its broker for the test.
+
+    A test may kill() and start() it; the next test gets a running worker either way.
+    """
+    from clarioscope.celery import app
+
+    worker = _celery_worker_process
+    if worker.process is None:
+        worker.start()
+    saved = {name: app.conf[name] for name in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(
+        broker_url=worker.redis_url, result_backend=worker.redis_url, task_always_eager=False
+    )
+    _reset_connections(app)
+    try:
+        yield worker
+    finally:
         app.conf.update(saved)
         _reset_connections(app)
-        worker.log_path.unlink(missing_ok=True)
+        if worker.process is None:
+            worker.start()
