@@ -84,12 +84,21 @@ def review_claim_next(
 ) -> ReviewItem | None:
     """Lease the next open item to this reviewer, or None when nothing is left.
 
-    An item the reviewer already holds (and is not currently showing, see exclude_ids) comes
-    first: it was claimed for them and dropped by the browser (a preload replaced by an undo, a
-    closed tab), and handing it back is what keeps it from sitting out its lease.
+    Items the page still shows (exclude_ids) that the reviewer holds get a fresh lease. An item
+    the reviewer holds but is not showing comes first: it was claimed for them and dropped by
+    the browser (a preload replaced by an undo, a closed tab), and handing it back is what
+    keeps it from sitting out its lease.
     """
     _require_role(reviewer, practice, REVIEW_ROLES)
     now = timezone.now()
+    if exclude_ids:
+        # The page asking for more still shows these: the reviewer is working, keep them leased.
+        ReviewItem.objects.filter(
+            pk__in=list(exclude_ids),
+            practice=practice,
+            status__in=[ReviewStatus.OPEN, ReviewStatus.ESCALATED],
+            claimed_by_id=reviewer.pk,
+        ).update(lease_expires_at=_lease_until())
     candidates = queue_items(practice=practice, filters=filters or QueueFilters()).exclude(
         pk__in=list(exclude_ids)
     )

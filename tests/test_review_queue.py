@@ -228,3 +228,13 @@ def test_waiting_time_counts_from_when_the_message_arrived(practice, reviewer):
     )
     claimed = services.review_claim_next(reviewer=reviewer, practice=practice)
     assert claimed is not None and claimed.pk == classified_late.pk
+
+
+def test_asking_for_the_next_item_renews_the_lease_of_the_shown_ones(practice, reviewer):
+    shown = f.queued(practice, age=timedelta(hours=1))
+    f.queued(practice)
+    services.review_claim(reviewer=reviewer, practice=practice, item_id=shown.pk)
+    soon = timezone.now() + timedelta(seconds=5)
+    ReviewItem.objects.filter(pk=shown.pk).update(lease_expires_at=soon)
+    services.review_claim_next(reviewer=reviewer, practice=practice, exclude_ids=[shown.pk])
+    assert ReviewItem.objects.get(pk=shown.pk).lease_expires_at > soon + timedelta(seconds=60)
