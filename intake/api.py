@@ -54,10 +54,7 @@ def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
-AUTH_ERRORS = {
-    401: _error("Missing, unknown or revoked API key."),
-    403: _error("The key may not do this."),
-}
+AUTH_ERRORS = {401: _error("Missing, unknown or revoked API key.")}
 SUBMIT_RESPONSES = {
     201: OpenApiResponse(MessageResultSerializer, description="Stored and classified."),
     200: OpenApiResponse(
