@@ -105,7 +105,7 @@ def _read(stream: IO[str]) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield {"line": number, "error": f"not JSON: {exc.msg}"}
             continue
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
