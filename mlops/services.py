@@ -187,8 +187,12 @@ def _execute(
     recorder.log(f"started (pid {os.getpid()}, thread {threading.current_thread().name})")
     try:
         fields = body(run, recorder)
-    except Exception as exc:
-        reason = _reason(exc)
+    except BaseException as exc:
+        # Ctrl-C in a command or a worker shutting down: the row says so instead of staying
+        # "running" until its heartbeat goes stale.
+        reason = (
+            _reason(exc) if isinstance(exc, Exception) else f"interrupted ({type(exc).__name__})"
+        )
         # Exceptions here come from our code and libraries, never with message text in them.
         logger.error("%s %s failed: %s", model._meta.model_name, run_id, type(exc).__name__)
         recorder.log("failed: " + reason)
@@ -199,6 +203,8 @@ def _execute(
             finished_at=timezone.now(),
             progress_message="failed",
         )
+        if not isinstance(exc, Exception):
+            raise
         return rows.get(pk=run_id)
     rows.filter(pk=run_id).update(
         status=RunStatus.SUCCEEDED,
