@@ -29,13 +29,25 @@ pytestmark = [
     ),
 ]
 
-# Playwright's sync API keeps an event loop running in this thread; the ORM calls made by the
-# test itself (fixtures, assertions) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in this thread; the ORM calls the test
+    itself makes (fixtures, assertions) are still synchronous and safe. Only for this module:
+    the variable must not leak into other tests' subprocesses (check --deploy warns on it)."""
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    yield
+    if previous is None:
+        os.environ.pop(ASYNC_UNSAFE, None)
+    else:
+        os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(orm_beside_playwright: None) -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
