@@ -100,8 +100,10 @@ in_process = _InProcessQueue()
 
 def dispatch(task_name: str, run_id: int) -> None:
     """Queue a run on the broker, or on this process's background thread when there is none."""
+    from clarioscope.celery import app
+
     task = TASKS[task_name]
-    if settings.CELERY_TASK_ALWAYS_EAGER and settings.MLOPS_RUN_IN_THREAD:
+    if app.conf.task_always_eager and settings.MLOPS_RUN_IN_THREAD:
         in_process.submit(task_name, run_id)
     else:
         task.delay(run_id)  # type: ignore[attr-defined]
