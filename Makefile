@@ -25,6 +25,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_model
 	$(BIN)/python manage.py create_demo
+	$(BIN)/python manage.py seed_demo_messages
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).
