@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,116 @@ def test_a_bug_escaping_a_view_is_still_a_500():
         "error": "server_error",
         "detail": "Internal server error.",
     }
+
+
+@pytest.mark.faults
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"] or not shutil.which("redis-server"),
+    reason="`make serve` runs on PostgreSQL and Redis (set DATABASE_URL; install redis-server)",
+)
+def test_serve_script_starts_every_process_and_serves_in_production_mode(
+    tiny_model_dir: Path, tmp_path: Path
+):
+    """deploy/serve.sh as `make serve` runs it: database created, migrated, static collected,
+    a model ensured, then web + default worker + mlops worker + beat under the supervisor."""
+    import psycopg
+
+    from tests.stack import RedisServer, http, wait_until
+
+    db = settings.DATABASES["default"]
+    name = f"clarioscope_serve_{os.getpid()}"
+    base = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    redis = RedisServer()
+    redis.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{base}/{name}",
+        "REDIS_URL": redis.url,
+        "PORT": str(port),
+        "CLARIOSCOPE_DATA_DIR": str(tmp_path / "data"),
+        "CLARIOSCOPE_MODEL": str(tiny_model_dir),
+        "WEB_CONCURRENCY": "1",
+        "CELERY_CONCURRENCY": "1",
+        "LOG_LEVEL": "WARNING",
+        "SUPERVISE_STOP_GRACE_SECONDS": "15",
+    }
+    for key in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT"):
+        env.pop(key, None)
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        ["./deploy/serve.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def ready() -> bool:
+            assert serve.poll() is None, "serve.sh exited"
+            try:
+                return http("GET", f"{url}/readyz", timeout=5)[0] == 200
+            except OSError:
+                return False
+
+        wait_until(ready, timeout=240, interval=1)
+        state = json.loads((tmp_path / "data" / "processes.json").read_text())
+        assert set(state) == {"web", "worker", "mlops", "beat"}
+        # The secret was generated once, readable by its owner only; no default was used.
+        assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+        key = subprocess.run(
+            [sys.executable, "manage.py", "create_api_key", "--practice", "serve-check"],
+            cwd=ROOT,
+            env={**env, "DEBUG": "0", "SECRET_KEY": "x" * 50},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        headers = {"Authorization": f"Api-Key {key}", "Content-Type": "application/json"}
+        status, response_headers, body = http(
+            "POST",
+            f"{url}/api/v1/messages/",
+            body=json.dumps({"channel": "email", "text": "can I book a flu shot"}).encode(),
+            headers=headers,
+        )
+        assert status == 201, body
+        assert json.loads(body)["status"] == "classified"
+        # Plain HTTP on loopback: no HSTS (browsers ignore it there anyway), no redirect loop.
+        assert "Strict-Transport-Security" not in response_headers
+        # The workers classify what the web process queued.
+        status, _, body = http(
+            "POST",
+            f"{url}/api/v1/messages/batch/",
+            body=json.dumps({"messages": [{"channel": "sms", "text": "refill please"}]}).encode(),
+            headers=headers,
+        )
+        assert status == 202, body
+        message_id = json.loads(body)["ids"][0]
+        wait_until(
+            lambda: (
+                json.loads(http("GET", f"{url}/api/v1/messages/{message_id}/", headers=headers)[2])[
+                    "status"
+                ]
+                == "classified"
+            ),
+            timeout=60,
+        )
+        # Static files by whitenoise, pages rendered against the collected manifest.
+        assert http("GET", f"{url}/static/admin/css/base.css")[0] == 200
+        login = http("GET", f"{url}/accounts/login/")
+        assert login[0] == 200 and "Content-Security-Policy" in login[1]
+        # Behind a TLS proxy (X-Forwarded-Proto: https) the HSTS header is sent.
+        hsts = http("GET", f"{url}/healthz", headers={"X-Forwarded-Proto": "https"})[1]
+        assert "max-age=31536000" in hsts.get("Strict-Transport-Security", "")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+        redis.stop()
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    log.close()
+    output = (tmp_path / "serve.log").read_text(errors="replace")
+    assert serve.returncode == 0, output[-3000:]
+    assert "all processes stopped" in output
