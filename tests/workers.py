@@ -64,8 +64,9 @@ def worker_database_url() -> str:
 class CeleryWorker:
     """One worker subprocess (its own process group, so SIGKILL takes its pool children too)."""
 
-    def __init__(self, *, redis_url: str, database_url: str, model: str) -> None:
+    def __init__(self, *, redis_url: str, database_url: str, model: str, queue: str = "") -> None:
         self.redis_url = redis_url
+        self.queue = queue
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "clarioscope.settings",
@@ -90,7 +91,17 @@ class CeleryWorker:
             log.write(f"--- start {self.starts}\n".encode())
             log.flush()
             command = [sys.executable, "-m", "celery", "-A", "clarioscope", "worker"]
-            command += ["-Q", QUEUE, "-c", "1", "-P", "prefork", "-n", node, "--loglevel=INFO"]
+            command += [
+                "-Q",
+                self.queue or QUEUE,
+                "-c",
+                "1",
+                "-P",
+                "prefork",
+                "-n",
+                node,
+                "--loglevel=INFO",
+            ]
             command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
             self.process = subprocess.Popen(
                 command,
