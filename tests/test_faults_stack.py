@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import signal
 import threading
@@ -26,6 +25,7 @@ import psutil
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Sum
 from twilio.request_validator import RequestValidator
 
 from intake.models import Message, MessageStatus, Practice, ReviewItem
@@ -295,25 +295,39 @@ def test_sigkill_of_classification_workers_mid_batch_loses_nothing(prod: Fixture
             practice=client.practice, status=MessageStatus.CLASSIFIED
         ).count()
 
-    # Mid-batch: the worker has started, far from done. First one pool process dies mid-task
-    # (Celery sees WorkerLostError and, with reject_on_worker_lost, requeues the task)...
+    # Mid-batch: the first task's results are in, most of the batch is not. The whole worker dies
+    # at once, main process and pool: its unacknowledged tasks stay in Redis, the supervisor
+    # starts a new worker, and the sweep re-queues whatever is still pending.
     wait_until(lambda: classified() > 0, timeout=60, interval=0.05)
-    main, children = worker_processes(prod)
-    assert children, "the worker has no pool processes"
-    os.kill(children[0].pid, signal.SIGKILL)
-    done_at_first_kill = classified()
-    assert done_at_first_kill < len(ids)
-    # ...then the whole worker, main process and pool at once: its unacknowledged tasks stay in
-    # Redis, the supervisor starts a new worker, and the sweep requeues whatever is still pending.
-    wait_until(lambda: classified() > done_at_first_kill, timeout=60, interval=0.05)
     main, children = worker_processes(prod)
     for process in [main, *children]:
         process.send_signal(signal.SIGKILL)
-    assert classified() < len(ids), "the batch finished before the worker was killed"
+    done_at_worker_kill = classified()
+    assert done_at_worker_kill < len(ids), "the batch finished before the worker was killed"
 
-    wait_until(lambda: prod.stack.pids().get("worker") not in (None, main.pid), timeout=30)
+    # Once the new worker has started a task (attempts counted, results not yet stored), its pool
+    # processes die mid-task while the main process lives: Celery sees WorkerLostError and, with
+    # reject_on_worker_lost, requeues those tasks.
+    wait_until(lambda: prod.stack.pids().get("worker") not in (None, main.pid), timeout=60)
+    pending = Message.objects.filter(practice=client.practice, status=MessageStatus.PENDING)
+    attempts_before = pending.aggregate(n=Sum("classify_attempts"))["n"] or 0
+    wait_until(
+        lambda: (pending.aggregate(n=Sum("classify_attempts"))["n"] or 0) > attempts_before,
+        timeout=90,
+        interval=0.02,
+    )
+    new_main, new_children = worker_processes(prod)
+    for process in new_children:
+        process.send_signal(signal.SIGKILL)
+    done_at_pool_kill = classified()
+
     assert_all_stored_once_and_classified(client, set(ids))
-    summary(f"worker SIGKILL (pool child at {done_at_first_kill} done, whole worker later)", client)
+    assert new_main.is_running(), "killing pool processes must not take the worker down"
+    summary(
+        f"worker SIGKILL at {done_at_worker_kill}/{len(ids)} done, "
+        f"pool SIGKILL at {done_at_pool_kill}/{len(ids)}",
+        client,
+    )
     assert_ready(prod)
 
 
