@@ -53,7 +53,9 @@ def test_form_page_is_embeddable_and_carries_a_csrf_token(practice):
     assert "csrfmiddlewaretoken" in hidden and re.fullmatch(
         r"[0-9a-f]{32}", hidden["submission_id"]
     )
-    assert "frame-ancestors *" in page["Content-Security-Policy"]
+    policy = page["Content-Security-Policy"]
+    assert policy.endswith("frame-ancestors *") and "frame-ancestors 'none'" not in policy
+    assert "script-src 'self'" in policy  # nothing else is relaxed
     assert "X-Frame-Options" not in page.headers
 
 
