@@ -209,3 +209,16 @@ def test_unknown_message_id_is_404_json(api_client):
 def test_get_with_a_body_or_odd_query_is_harmless(api_client):
     assert api_client.get(URL, {"limit": "-5", "offset": "abc"}).status_code == 200
     assert api_client.get(URL, {"limit": "100000"}).status_code == 200
+
+
+@pytest.mark.parametrize("message_id", ["99999999999999999999999", "9223372036854775808", "0"])
+def test_out_of_range_message_id_is_404(api_client, message_id):
+    assert_error(api_client.get(f"{URL}{message_id}/"), 404)
+
+
+def test_list_costs_a_fixed_number_of_queries(api_client, django_assert_max_num_queries):
+    for i in range(30):
+        post(api_client, {"channel": "sms", "text": f"message {i}"})
+    # key lookup, count, page, audit row: not one query per message.
+    with django_assert_max_num_queries(5):
+        assert len(api_client.get(URL, {"limit": 30}).json()["results"]) == 30
