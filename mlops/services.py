@@ -213,6 +213,7 @@ def _execute(
         finished_at=timezone.now(),
         **fields,
     )
+    recorder.progress(1.0, "done", force=True)
     recorder.log("succeeded")
     return rows.get(pk=run_id)
 
