@@ -1,44 +1,10 @@
 #!/usr/bin/env bash
 # Production mode on this machine: gunicorn, a Celery worker on `default`, a Celery worker on
 # `mlops` (concurrency 1), Celery beat, against PostgreSQL and Redis; static files by whitenoise.
-# Every setting comes from the environment; the defaults below suit one machine on loopback.
-# See the README, "Production", for what to set on a real host and how to scale out.
+# Settings: deploy/env.sh (each overridable from the environment). README, "Production".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-
-export DEBUG=0
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clarioscope}
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
-export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
-export HOST=${HOST:-127.0.0.1}
-export PORT=${PORT:-8000}
-export CLARIOSCOPE_DATA_DIR=${CLARIOSCOPE_DATA_DIR:-$ROOT/var}
-# Every web process and worker reads models from here; on several machines, a shared mount.
-export CLARIOSCOPE_MODEL_DIR=${CLARIOSCOPE_MODEL_DIR:-$CLARIOSCOPE_DATA_DIR/models}
-export CELERY_CONCURRENCY=${CELERY_CONCURRENCY:-2}
-export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
-export TOKENIZERS_PARALLELISM=false
-export PYTHON
-# Plain HTTP on loopback has no TLS to redirect to. Behind a TLS-terminating proxy that sets
-# X-Forwarded-Proto, leave SECURE_SSL_REDIRECT unset (on) as `check --deploy` expects.
-case "$HOST" in
-  127.*|localhost) export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-0} ;;
-esac
-mkdir -p "$CLARIOSCOPE_DATA_DIR" "$CLARIOSCOPE_MODEL_DIR"
-
-if [ -z "${SECRET_KEY:-}" ]; then
-  # No default secret: one random key per data directory, created once, readable by its owner
-  # only. Several machines must share one key: set SECRET_KEY on each of them instead.
-  KEY_FILE=$CLARIOSCOPE_DATA_DIR/secret_key
-  if [ ! -s "$KEY_FILE" ]; then
-    (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$KEY_FILE")
-    echo "serve: created a SECRET_KEY in $KEY_FILE"
-  fi
-  SECRET_KEY=$(cat "$KEY_FILE")
-  export SECRET_KEY
-fi
+source deploy/env.sh
 
 echo "serve: database $DATABASE_URL, broker $REDIS_URL, models in $CLARIOSCOPE_MODEL_DIR"
 "$PYTHON" deploy/createdb.py
@@ -48,4 +14,5 @@ echo "serve: database $DATABASE_URL, broker $REDIS_URL, models in $CLARIOSCOPE_M
 "$PYTHON" manage.py check --deploy
 "$PYTHON" manage.py ensure_model
 echo "serve: http://$HOST:$PORT/ (web, worker, mlops, beat; Ctrl-C stops all)"
+echo "serve: users and keys: ./deploy/manage.sh create_demo, ./deploy/manage.sh create_api_key --practice SLUG"
 exec "$PYTHON" deploy/supervise.py deploy/Procfile --state "$CLARIOSCOPE_DATA_DIR/processes.json" ${SERVE_ONLY:+--only "$SERVE_ONLY"}

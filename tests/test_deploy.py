@@ -231,9 +231,9 @@ def test_serve_script_starts_every_process_and_serves_in_production_mode(
         # The secret was generated once, readable by its owner only; no default was used.
         assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
         key = subprocess.run(
-            [sys.executable, "manage.py", "create_api_key", "--practice", "serve-check"],
+            ["./deploy/manage.sh", "create_api_key", "--practice", "serve-check"],
             cwd=ROOT,
-            env={**env, "DEBUG": "0", "SECRET_KEY": "x" * 50},
+            env=env,
             capture_output=True,
             text=True,
             check=True,
