@@ -65,6 +65,10 @@ class TrainConfig:
     schedule: Literal["linear", "cosine"] = "linear"
     label_smoothing: float = 0.0
     max_grad_norm: float = 1.0
+    # None: every core. Fewer when the cores are shared with serving processes: two OpenMP
+    # threads competing with other busy processes can run 5x slower than one (measured here;
+    # OMP_WAIT_POLICY=PASSIVE in the training worker's environment also avoids the collapse).
+    num_threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,9 @@ class Preset:
 def preset(name: str) -> Preset:
     """`full`: the regular retrain. `bootstrap`: the first model `make run` trains, in minutes."""
     if name == "full":
-        return Preset(name, 9000, TrainConfig(epochs=3.0, learning_rate=1e-4, max_length=96))
+        return Preset(name, 9000, TrainConfig(epochs=2.0, learning_rate=1e-4, max_length=96))
     if name == "bootstrap":
-        return Preset(name, 3000, TrainConfig(epochs=2.0, learning_rate=1e-4, max_length=64))
+        return Preset(name, 4000, TrainConfig(epochs=2.0, learning_rate=1e-4, max_length=64))
     raise ValueError(f"unknown preset {name!r}; expected 'full' or 'bootstrap'")
 
 
@@ -253,7 +257,7 @@ def train_model(
         raise ValueError(f"training labels outside the taxonomy: {unknown}")
     out_dir = Path(out_dir)
     threads_before = torch.get_num_threads()
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(config.num_threads or os.cpu_count() or 1)
     try:
         return _train(train, config, out_dir, eval_examples, progress)
     finally:
