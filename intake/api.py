@@ -14,6 +14,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -104,8 +105,42 @@ def submit_response(request: Request, **fields: Any) -> Response:
 
 
 class MessagePagination(LimitOffsetPagination):
+    """limit/offset that refuse nonsense with 400 (DRF would quietly use the defaults)."""
+
     default_limit = 50
     max_limit = 200
+
+    def _number(self, request: Request, name: str, default: int, minimum: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise ValidationError({name: [f"Must be a whole number, at least {minimum}."]})
+        return value
+
+    def get_limit(self, request: Request) -> int:
+        limit = self._number(request, self.limit_query_param, self.default_limit, 1)
+        return min(limit, self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return self._number(request, self.offset_query_param, 0, 0)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Results per page, {self.default_limit} by default; values over "
+                    f"{self.max_limit} are capped at {self.max_limit}."
+                )
+            else:
+                parameter["schema"]["minimum"] = 0
+        return parameters
 
 
 class MessagesApi(APIView):
@@ -125,7 +160,7 @@ class MessagesApi(APIView):
     )
     def get(self, request: Request) -> Response:
         practice, api_key = api_caller(request)
-        filters = MessageListFilterSerializer(data=request.query_params)
+        filters = MessageListFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-
-
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -32,9 +30,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _, raw_key = header.partition(" ")
         if scheme != self.keyword or not raw_key.strip():
-            raise exceptions.AuthenticationFailed(
-                "Authorization header must be 'Api-Key <key>'."
-            )
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Api-Key <key>'.")
         api_key = api_key_authenticate(raw_key=raw_key.strip())
         if api_key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")

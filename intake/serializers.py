@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from intake.models import (
@@ -17,7 +18,17 @@ from intake.models import (
 from intake.text import normalise_text
 
 
-class FreeTextField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """A string field that takes only JSON strings: DRF's CharField would turn 0 or 1.5 into
+    "0" and "1.5", and then a number sent by mistake becomes a message."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class FreeTextField(StrictCharField):
     """Message text as people write it. NULs and lone surrogates are not refused here: the
     ingest normalisation removes them, so a message with a stray control byte is still stored."""
 
@@ -32,10 +43,19 @@ class FreeTextField(serializers.CharField):
         ]
 
 
+# At least one visible character; also published as the schema's `pattern` for `text`.
+HAS_VISIBLE_CHARACTER = RegexValidator(r"[^\s\x00-\x1f\x7f]", message="The message text is empty.")
+
+
 class MessageCreateSerializer(serializers.Serializer[Any]):
     channel = serializers.ChoiceField(choices=CHANNEL_CHOICES)
-    text = FreeTextField(help_text="The message as the patient wrote it (plain text).")
-    external_id = serializers.CharField(
+    text = FreeTextField(
+        min_length=1,
+        validators=[HAS_VISIBLE_CHARACTER],
+        help_text="The message as the patient wrote it (plain text); at least one visible "
+        "character.",
+    )
+    external_id = StrictCharField(
         max_length=255,
         required=False,
         allow_blank=True,
@@ -69,6 +89,8 @@ class MessageBatchSerializer(serializers.Serializer[Any]):
     messages = BatchMessagesField(
         child=MessageCreateSerializer(),
         allow_empty=False,
+        min_length=1,
+        max_length=settings.BATCH_MAX_MESSAGES,
         help_text=f"1 to {settings.BATCH_MAX_MESSAGES} messages.",
     )
 
@@ -127,16 +149,16 @@ class MessageDetailSerializer(MessageResultSerializer):
 
 
 class MessageListFilterSerializer(serializers.Serializer[Any]):
+    """Query filters. Validate a plain dict (`query_params.dict()`), not the QueryDict: DRF
+    reads an empty form value as "not given", so `?status=` would silently list everything."""
+
     status = serializers.ChoiceField(choices=MessageStatus.choices, required=False)
     # `label` shadows Field.label (a display string) for the type checker only.
     label = serializers.ChoiceField(choices=INTENT_CHOICES, required=False)  # type: ignore[assignment]
     destination = serializers.ChoiceField(choices=DESTINATION_CHOICES, required=False)
     channel = serializers.ChoiceField(choices=CHANNEL_CHOICES, required=False)
-    needs_review = serializers.BooleanField(required=False, allow_null=True, default=None)
-    urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return {name: value for name, value in attrs.items() if value is not None}
+    needs_review = serializers.BooleanField(required=False)
+    urgent = serializers.BooleanField(required=False)
 
 
 class BatchItemResultSerializer(serializers.Serializer[Any]):

@@ -179,6 +179,9 @@ def test_multipart_is_415(api_client):
         ({"channel": "sms", "text": ["a", "b"]}, "text"),
         ({"channel": "sms", "text": {"a": 1}}, "text"),
         ({"channel": "sms", "text": None}, "text"),
+        ({"channel": "sms", "text": 0}, "text"),
+        ({"channel": "sms", "text": True}, "text"),
+        ({"channel": "sms", "text": "hi", "external_id": 12345}, "external_id"),
         ({"channel": "sms", "text": "hi", "received_at": "yesterday"}, "received_at"),
         ({"channel": "sms", "text": "hi", "external_id": "x" * 256}, "external_id"),
         ({"channel": "sms", "text": "hi", "sender": "s" * 321}, "sender"),
@@ -206,9 +209,18 @@ def test_unknown_message_id_is_404_json(api_client):
     assert_error(api_client.get(f"{URL}999999/"), 404)
 
 
-def test_get_with_a_body_or_odd_query_is_harmless(api_client):
-    assert api_client.get(URL, {"limit": "-5", "offset": "abc"}).status_code == 200
-    assert api_client.get(URL, {"limit": "100000"}).status_code == 200
+@pytest.mark.parametrize(
+    "query", [{"limit": "-5"}, {"limit": "0"}, {"offset": "abc"}, {"offset": "-1"}, {"limit": ""}]
+)
+def test_invalid_paging_is_a_400(api_client, query):
+    assert set(assert_error(api_client.get(URL, query), 400)["detail"]) == set(query)
+
+
+def test_limit_over_the_maximum_is_capped(api_client):
+    for i in range(3):
+        post(api_client, {"channel": "sms", "text": f"m{i}"})
+    body = api_client.get(URL, {"limit": "100000", "offset": "1"}).json()
+    assert body["count"] == 3 and len(body["results"]) == 2
 
 
 @pytest.mark.parametrize("message_id", ["99999999999999999999999", "9223372036854775808", "0"])

@@ -152,7 +152,14 @@ def test_list_filters_and_paginates(api_client):
 
 @pytest.mark.parametrize(
     "query",
-    [{"status": "nope"}, {"label": "gossip"}, {"channel": "fax"}, {"needs_review": "maybe"}],
+    [
+        {"status": "nope"},
+        {"label": "gossip"},
+        {"channel": "fax"},
+        {"needs_review": "maybe"},
+        {"status": ""},
+        {"urgent": ""},
+    ],
 )
 def test_list_with_an_unknown_filter_value_is_a_clear_400(api_client, query):
     response = api_client.get(URL, query)
