@@ -237,7 +237,8 @@ def benchmark_svg(
     elif kind == "reliability" and metrics.get("reliability"):
         svg = render_reliability_svg(
             metrics["reliability"],
-            title=f"{model['name']} on {dataset}: ECE {metrics.get('ece', 0):.3f}",
+            # The model's name is in the page's caption; a long one would not fit the picture.
+            title=f"{dataset}: ECE {metrics.get('ece', 0):.3f}",
         )
     else:
         raise Http404("no such picture")

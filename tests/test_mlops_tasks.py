@@ -46,16 +46,16 @@ def test_without_a_broker_a_click_returns_before_the_run_and_a_thread_runs_it(se
 
 @pytest.mark.integration
 def test_a_real_worker_on_the_mlops_queue_runs_what_the_admin_queued(
-    celery_worker, settings, tmp_path, monkeypatch
+    celery_worker, settings, tmp_path
 ):
     """The `default` worker of the suite ignores the mlops queue; a second one serves it."""
     import workers
 
-    monkeypatch.setattr(workers, "QUEUE", "mlops")
     mlops_worker = workers.CeleryWorker(
         redis_url=celery_worker.redis_url,
         database_url=workers.worker_database_url(),
         model=celery_worker.env["CLARIOSCOPE_MODEL"],
+        queue="mlops",
     )
     mlops_worker.start()
     try:
