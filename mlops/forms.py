@@ -11,10 +11,21 @@ from mlops import selectors
 from mlops.benchmark import BenchmarkOptions
 from mlops.models import GenerationRun, ModelStatus, ModelVersion, RunStatus
 
-PRESET_CHOICES = [
-    ("full", "full: 9,000 messages, 3 epochs (about 10 minutes on 2 cores)"),
-    ("bootstrap", "bootstrap: 3,000 messages, 2 epochs (a few minutes)"),
-]
+
+def _preset_choices() -> list[tuple[str, str]]:
+    from mlops.core.train import PRESETS, preset
+
+    choices = []
+    for name in PRESETS:
+        recipe = preset(name)
+        choices.append(
+            (
+                name,
+                f"{name}: {recipe.n_train:,} messages, {recipe.config.epochs:g} epochs, "
+                f"up to {recipe.config.max_length} tokens",
+            )
+        )
+    return choices
 
 
 def _next_seed() -> int:
@@ -47,7 +58,7 @@ class TrainingForm(forms.Form):
     generation = forms.ModelChoiceField(
         queryset=GenerationRun.objects.none(), label="Dataset (generation run)"
     )
-    preset = forms.ChoiceField(choices=PRESET_CHOICES, initial="full")
+    preset = forms.ChoiceField(choices=_preset_choices, initial="full")
     include_calibration_labels = forms.BooleanField(required=False)
     max_steps = forms.IntegerField(required=False, min_value=1, help_text="Optional cap.")
     epochs = forms.FloatField(required=False, min_value=0.01, help_text="Default: the preset's.")
@@ -178,7 +189,7 @@ class CalibrationForm(forms.Form):
 
 
 class PipelineForm(forms.Form):
-    preset = forms.ChoiceField(choices=PRESET_CHOICES, initial="full")
+    preset = forms.ChoiceField(choices=_preset_choices, initial="full")
     include_calibration_labels = forms.BooleanField(required=False)
     deberta = forms.BooleanField(
         required=False, initial=True, label="Time the DeBERTa-v3-base-sized model"
