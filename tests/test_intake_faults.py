@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from intake.models import AccessAudit, Message, MessageStatus, ReviewItem
 from intake.services import messages_sweep_unclassified
 from intake.tasks import classify_messages
-from tests.workers import CeleryWorker, wait_for
+from tests.workers import CeleryWorker, reset_celery_connections, wait_for
 
 CHANNELS = Path(__file__).resolve().parent.parent / "intake" / "channels"
 
@@ -227,3 +227,44 @@ def test_another_practices_key_never_reads_or_writes_this_practices_messages(
     )
     assert (twilio.status_code, chat.status_code, mailgun.status_code) == (403, 403, 403)
     assert list(Message.objects.filter(practice=practice).order_by("pk").values()) == snapshot
+
+
+# --- broker down -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_with_the_broker_down_still_stores_and_acknowledges(practice: Any) -> None:
+    """The enqueue after commit fails; the sender still gets its 200 (a retry would only be a
+    duplicate) and the message waits, pending, for the periodic sweep."""
+    from clarioscope.celery import app
+
+    names = ("broker_url", "task_always_eager", "task_publish_retry_policy")
+    saved = {name: app.conf[name] for name in names}
+    app.conf.update(
+        broker_url="redis://127.0.0.1:9/0",  # nothing listens on the discard port
+        task_always_eager=False,
+        task_publish_retry_policy={"max_retries": 0},
+    )
+    reset_celery_connections(app)
+    try:
+        params = twilio_params()
+        path = f"/hooks/twilio/{practice.slug}/sms/"
+        signature = RequestValidator(practice.twilio_auth_token).compute_signature(
+            f"http://testserver{path}", params
+        )
+        response = Client().post(
+            path,
+            urlencode(params),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": signature},
+        )
+    finally:
+        app.conf.update(saved)
+        reset_celery_connections(app)
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert message.status == MessageStatus.PENDING
+    assert messages_sweep_unclassified(older_than_seconds=0) == 1  # eager again: classified now
+    message.refresh_from_db()
+    assert message.status == MessageStatus.CLASSIFIED

@@ -151,7 +151,7 @@ class CeleryWorker:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _reset_connections(app: Any) -> None:
+def reset_celery_connections(app: Any) -> None:
     # Celery caches the broker connection pool, the producer pool and the result backend;
     # after the broker URL changes they must be rebuilt from the new configuration.
     app._pool = None
@@ -209,11 +209,11 @@ def celery_worker(
     app.conf.update(
         broker_url=worker.redis_url, result_backend=worker.redis_url, task_always_eager=False
     )
-    _reset_connections(app)
+    reset_celery_connections(app)
     try:
         yield worker
     finally:
         app.conf.update(saved)
-        _reset_connections(app)
+        reset_celery_connections(app)
         if worker.process is None:
             worker.start()
