@@ -122,6 +122,7 @@ def test_rate_limited_page_explains_itself(practice):
     page = submit(client, practice, fixture("new_patient.json"))
     assert page.status_code == 429
     assert "Too many messages" in page.content.decode()
+    assert "moving to Portland next month" in page.content.decode()  # their text is kept
 
 
 def test_honeypot_filled_by_a_bot_stores_nothing_but_looks_like_success(practice):

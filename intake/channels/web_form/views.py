@@ -76,7 +76,7 @@ def contact_form(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = ContactForm(request.POST)
         if _rate_limited(practice, _client_ip(request)):
-            form = ContactForm(initial={"submission_id": secrets.token_hex(16)})
+            # Shown again with what they typed, so nothing is lost when they retry later.
             context = {"practice": practice, "form": form, "rate_limited": True}
             return _embeddable(render(request, "intake/contact_form.html", context, status=429))
         if form.is_valid():
