@@ -233,7 +233,8 @@ class Stack:
             "SUPERVISE_STOP_GRACE_SECONDS": "10",
             **(env or {}),
         }
-        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        for leaked in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+            self.env.pop(leaked, None)
         self.process: subprocess.Popen[bytes] | None = None
         self.last_readyz = b""
 

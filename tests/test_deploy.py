@@ -36,7 +36,14 @@ def run_manage(
     args: list[str], env_overrides: dict[str, str | None]
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    for key in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
+    for key in (
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):
         env.pop(key, None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     for key, value in env_overrides.items():
@@ -209,7 +216,13 @@ def test_serve_script_starts_every_process_and_serves_in_production_mode(
         "LOG_LEVEL": "WARNING",
         "SUPERVISE_STOP_GRACE_SECONDS": "15",
     }
-    for key in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT"):
+    for key in (
+        "DEBUG",
+        "SECRET_KEY",
+        "DJANGO_SETTINGS_MODULE",
+        "SECURE_SSL_REDIRECT",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):
         env.pop(key, None)
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
@@ -219,7 +232,10 @@ def test_serve_script_starts_every_process_and_serves_in_production_mode(
     try:
 
         def ready() -> bool:
-            assert serve.poll() is None, "serve.sh exited"
+            if serve.poll() is not None:
+                log.flush()
+                tail = (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
+                raise AssertionError(f"serve.sh exited with {serve.returncode}:\n{tail}")
             try:
                 return http("GET", f"{url}/readyz", timeout=5)[0] == 200
             except OSError:

@@ -17,7 +17,7 @@ from intake.models import Message, MessageStatus, Practice, ReviewItem, ReviewRe
 from mlops import registry
 from mlops.models import ModelStatus, ModelVersion
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.faults]
 
 
 def activate(name: str, path: Path) -> ModelVersion:

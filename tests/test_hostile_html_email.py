@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -156,11 +155,13 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def chromium_page() -> Iterator[Any]:
+def chromium_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium, `make chromium`)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's event loop runs in this thread while the test uses the ORM; only for this test
+    # (a leaked variable would fail `check --deploy` in subprocesses started later).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
