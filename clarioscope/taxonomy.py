@@ -66,7 +66,11 @@ def _rule(name: str, pattern: str) -> RedFlagRule:
 # Safety net: these phrases mark a message urgent whatever the model says. Patterns are
 # deliberately broad (false positives cost a reviewer a glance; false negatives can cost a life).
 RED_FLAG_RULES: Final[tuple[RedFlagRule, ...]] = (
-    _rule("chest_pain", r"\bchest\s+(pain|pains|tightness|pressure|hurts?)\b|\bheart\s+attack\b"),
+    _rule(
+        "chest_pain",
+        r"\bchest\b[^.!?\n]{0,25}\b(pain|pains|tight|tightness|pressure|hurts?|hurting|crushing)\b"
+        r"|\bheart\s+attack\b",
+    ),
     _rule(
         "breathing",
         r"\b(trouble|difficulty|hard|can'?t|cannot|struggling to)\s+(breath(e|ing)?)\b"

@@ -118,6 +118,15 @@ def last_load_error() -> str:
     return _failure[1] if _failure is not None else ""
 
 
+def forget_checks() -> None:
+    """Re-read the active model on the next call and retry a failed load, but keep the loaded
+    model (it is keyed by path and temperature, so a different active model still swaps in)."""
+    global _failure, _checked
+    with _lock:
+        _failure = None
+        _checked = None
+
+
 def reset_cache() -> None:
     """Forget the loaded model and the last check (tests and promotions in this process)."""
     global _serving, _failure, _checked

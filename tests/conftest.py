@@ -45,10 +45,12 @@ def serve_tiny_model(tiny_model_dir: Path) -> Iterator[Path]:
     settings.CLARIOSCOPE_MODEL = str(tiny_model_dir)
     # Subprocesses (Celery workers, gunicorn) inherit the environment, not settings.
     os.environ["CLARIOSCOPE_MODEL"] = str(tiny_model_dir)
-    registry.reset_cache()
+    # Keep the loaded tiny model between tests (reloading it per test doubled the suite's time);
+    # forgetting the checks is enough for each test to see its own registry state.
+    registry.forget_checks()
     yield tiny_model_dir
     settings.CLARIOSCOPE_MODEL = previous
-    registry.reset_cache()
+    registry.forget_checks()
 
 
 @pytest.fixture
