@@ -658,7 +658,11 @@ def _benchmark(run: BenchmarkRun, rec: RunRecorder) -> dict[str, Any]:
     import json
 
     options = BenchmarkOptions(**run.params.get("options", {}))
-    versions = list(run.model_versions.order_by("-status", "-created_at"))
+    # The active model first, then the newest candidates: the order of the tables.
+    versions = sorted(
+        run.model_versions.all(),
+        key=lambda mv: (mv.status != ModelStatus.ACTIVE, -mv.created_at.timestamp()),
+    )
     rec.log(
         "benchmarking "
         + (", ".join(f"{mv.name} ({mv.status})" for mv in versions) or "no registered model")

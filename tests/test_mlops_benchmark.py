@@ -95,6 +95,7 @@ def test_benchmark_json_has_every_model_dataset_and_measure(models, tmp_path):
     named = by_name(results)
     assert set(named) == {"served", "candidate", "tfidf-logreg"}
     assert named["served"]["active"] is True
+    assert [m["name"] for m in results["models"]][:2] == ["served", "candidate"]
     assert named["candidate"]["active"] is False and named["tfidf-logreg"]["active"] is False
     for model in results["models"]:
         assert set(model["datasets"]) == {"synthetic_test", "real_text_probe"}
