@@ -173,15 +173,29 @@ class OwnStack:
             self.redis.wait(10)
 
 
-def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each process, with its role (web, worker, beat, supervisor)."""
     out = {}
     for process in processes:
         try:
             times = process.cpu_times()
-            out[process.pid] = times.user + times.system
+            cmdline = " ".join(process.cmdline())
         except psutil.NoSuchProcess:
-            pass
+            continue
+        role = next(
+            (r for key, r in ROLES if key in cmdline),
+            "other",
+        )
+        out[process.pid] = (role, times.user + times.system)
     return out
+
+
+ROLES = (
+    ("gunicorn", "web"),
+    ("worker --queues default", "worker"),
+    (" beat ", "beat"),
+    ("supervise.py", "supervisor"),
+)
 
 
 def latency_stats(samples: list[list[Any]], kind: str | None) -> dict[str, float]:
@@ -454,7 +468,11 @@ def run(
     cores = psutil.cpu_count() or 1
     busy = lambda t: t.user + t.system + t.nice + getattr(t, "irq", 0) + getattr(t, "softirq", 0)  # noqa: E731
     system_busy = busy(system_after) - busy(system_before)
-    stack_cpu = sum(stack_after.get(pid, 0.0) - stack_before.get(pid, 0.0) for pid in stack_after)
+    by_role: dict[str, float] = {}
+    for pid, (role, seconds) in stack_after.items():
+        spent = seconds - stack_before.get(pid, (role, 0.0))[1]
+        by_role[role] = round(by_role.get(role, 0.0) + spent, 1)
+    stack_cpu = sum(by_role.values())
     sms_accepted = len(accepted["sms"])
 
     result: dict[str, Any] = {
@@ -498,6 +516,8 @@ def run(
         "cpu": {
             "system_busy_pct": round(100 * system_busy / (elapsed * cores), 1),
             "stack_cpu_s": round(stack_cpu, 1),
+            "stack_cpu_by_process_s": by_role,
+            "stack_cpu_ms_per_message": round(1000 * stack_cpu / max(1, len(accepted_ids)), 1),
             "locust_cpu_s": round(locust_cpu, 1),
             "other_cpu_s": round(system_busy - stack_cpu - locust_cpu, 1),
             "note": "other = PostgreSQL, Redis and anything else on the machine (other work)",
