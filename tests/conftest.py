@@ -7,15 +7,9 @@ exercises the whole inference path (tokenise, forward, id2label mapping, routing
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-# Before Django reads its settings: offline hub, and files under a throwaway data directory.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("CLARIOSCOPE_DATA_DIR", tempfile.mkdtemp(prefix="clarioscope-test-"))
 
 import pytest
 from django.conf import settings
