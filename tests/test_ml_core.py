@@ -136,6 +136,21 @@ def test_training_two_steps_saves_a_loadable_model_with_metadata(
     assert loaded.predict(["need to cancel tmrw"])[0].label in INTENTS
 
 
+def test_training_is_reproducible_with_the_same_seed(tiny_model_dir: Path, tmp_path: Path) -> None:
+    examples = [
+        Example(f"text {i} {intent}", intent, "chat", "casual")
+        for i, intent in enumerate(INTENTS * 3)
+    ]
+    config = TrainConfig(base_model=str(tiny_model_dir), max_steps=3, batch_size=8, seed=5)
+    outputs = []
+    for name in ("a", "b"):
+        result = train_model(
+            examples, config=config, out_dir=tmp_path / name, progress=lambda f, m: None
+        )
+        outputs.append(Classifier.load(str(result.out_dir), quantize=False).logits(TEXTS))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
 def test_presets_exist() -> None:
     assert preset("bootstrap").n_train < preset("full").n_train
     with pytest.raises(ValueError):
