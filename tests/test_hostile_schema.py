@@ -10,10 +10,13 @@ Bounded: SCHEMATHESIS_MAX_EXAMPLES per operation (default 25) and per state mach
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -62,6 +65,18 @@ def checks_for(case: Any) -> list[Any]:
     if f"{case.operation.method.upper()} {case.operation.path}" in LENIENT_INPUT:
         return RESPONSE_CHECKS
     return [*RESPONSE_CHECKS, negative_data_rejection]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction() -> Iterator[None]:
+    """schemathesis calls the real WSGI handler, which closes "old" database connections at each
+    request start and end; inside the test's transaction that would close the test's own
+    connection (PostgreSQL). Django's test client unhooks the same signal handlers."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
