@@ -3,7 +3,9 @@ from intake.services import message_classify_now, message_ingest
 
 
 def test_ingested_message_is_stored_then_classified_and_routed(practice):
-    result = message_ingest(practice=practice, channel="sms", text="  need to   reschedule\x00 thursday ")
+    result = message_ingest(
+        practice=practice, channel="sms", text="  need to   reschedule\x00 thursday "
+    )
     assert result.created
     stored = Message.objects.get(pk=result.message.pk)
     assert stored.text == "need to reschedule thursday"
