@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from clarioscope.errors import ApplicationError
 from mlops import forms as mlops_forms
-from mlops import selectors, services
+from mlops import registry, selectors, services
 from mlops.models import (
     BenchmarkRun,
     CalibrationRun,
@@ -182,7 +182,18 @@ def mlops_context(request: HttpRequest) -> dict[str, Any]:
         "mlops_active": selectors.active_model(),
         "mlops_previous": selectors.previous_model(),
         "mlops_may_promote": request.user.has_perm("mlops.change_modelversion"),
+        "mlops_serving_error": serving_error(),
     }
+
+
+def serving_error() -> str:
+    """Why this process cannot classify right now ("" when it can): missing or corrupt model
+    files show up here for the admin, not only on each unclassified message."""
+    try:
+        registry.serving_model()
+    except registry.ModelUnavailable as exc:
+        return str(exc)
+    return ""
 
 
 @admin.register(GenerationRun)

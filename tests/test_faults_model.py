@@ -139,6 +139,11 @@ def test_admin_and_readyz_say_why_the_model_is_not_serving(
     assert page.status_code == 200
     assert "v-corrupt failed to load" in page.content.decode()
 
+    mlops_page = client.get("/admin/mlops/modelversion/")
+    assert mlops_page.status_code == 200
+    assert "No model can classify right now" in mlops_page.content.decode()
+    assert "v-corrupt failed to load" in mlops_page.content.decode()
+
 
 def test_promoting_a_working_model_recovers_without_a_restart(
     corrupt_model: Path, tiny_model_dir: Path, api_client: Client
