@@ -7,6 +7,7 @@ from typing import Any, cast
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 
@@ -14,6 +15,7 @@ from clarioscope.errors import ApplicationError
 from intake.channels.common import WebhookView, bad_signature, secret_of, webhook_errors
 from intake.channels.twilio.payloads import TwilioSmsSerializer, TwilioTranscriptionSerializer
 from intake.channels.twilio.signature import signature_algorithm, signature_valid
+from intake.models import Practice
 from intake.selectors import practice_for_hook
 from intake.services import message_receive
 
@@ -49,6 +51,19 @@ def _raw(request: Request) -> bytes:
     return bytes(request.body)
 
 
+def _verified_payload(
+    request: Request, slug: str, serializer_class: type[serializers.Serializer[Any]]
+) -> tuple[Practice, bytes, dict[str, Any]]:
+    """The practice, the raw body and the validated fields of a request Twilio signed."""
+    practice = practice_for_hook(slug=slug)
+    token = secret_of(practice, "twilio_auth_token", "Twilio")
+    raw = _raw(request)
+    _verified_params(request, token)
+    payload = serializer_class(data=request.data)
+    payload.is_valid(raise_exception=True)
+    return practice, raw, dict(payload.validated_data)
+
+
 class TwilioSmsWebhook(WebhookView):
     parser_classes = [FormParser]
 
@@ -63,13 +78,7 @@ class TwilioSmsWebhook(WebhookView):
         tags=["webhooks"],
     )
     def post(self, request: Request, slug: str) -> HttpResponse:
-        practice = practice_for_hook(slug=slug)
-        token = secret_of(practice, "twilio_auth_token", "Twilio")
-        raw = _raw(request)
-        _verified_params(request, token)
-        payload = TwilioSmsSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data: dict[str, Any] = payload.validated_data
+        practice, raw, data = _verified_payload(request, slug, TwilioSmsSerializer)
         message_receive(
             practice=practice,
             channel="sms",
@@ -96,13 +105,7 @@ class TwilioVoicemailWebhook(WebhookView):
         tags=["webhooks"],
     )
     def post(self, request: Request, slug: str) -> HttpResponse:
-        practice = practice_for_hook(slug=slug)
-        token = secret_of(practice, "twilio_auth_token", "Twilio")
-        raw = _raw(request)
-        _verified_params(request, token)
-        payload = TwilioTranscriptionSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data: dict[str, Any] = payload.validated_data
+        practice, raw, data = _verified_payload(request, slug, TwilioTranscriptionSerializer)
         if data["TranscriptionStatus"] not in {"completed", "failed"}:
             raise ApplicationError(
                 f"unexpected TranscriptionStatus {data['TranscriptionStatus']!r}"
