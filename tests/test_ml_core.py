@@ -22,7 +22,13 @@ from mlops.core.baselines import TfidfBaseline, deberta_v3_base_config
 from mlops.core.calibrate import fit_temperature, suggest_thresholds
 from mlops.core.data import Example
 from mlops.core.evaluate import evaluate, render_confusion_svg, render_reliability_svg
-from mlops.core.inference import META_FILENAME, CheckpointLabelError, Classifier
+from mlops.core.inference import (
+    META_FILENAME,
+    ONNX_INT8_FILENAME,
+    CheckpointLabelError,
+    Classifier,
+)
+from mlops.core.onnx_export import export_onnx_int8
 from mlops.core.speed import measure_speed, rss_mib
 from mlops.core.tiny import build_tiny_model
 from mlops.core.train import TrainConfig, preset, train_model
@@ -86,6 +92,22 @@ def test_shuffled_id2label_is_mapped_by_name(tmp_path: Path) -> None:
         np.testing.assert_allclose(got[:, column], raw[:, shuffled.index(intent)], atol=1e-5)
 
 
+def test_onnx_int8_export_is_mapped_by_name_too(tmp_path: Path) -> None:
+    shuffled = list(INTENTS)
+    random.Random(4).shuffle(shuffled)
+    path = build_tiny_model(tmp_path / "shuffled", labels=shuffled, seed=2)
+    export_onnx_int8(path)
+    fp32 = Classifier.load(str(path), quantize=False).probabilities(TEXTS)
+
+    onnx = Classifier.load(str(path), backend="onnx")
+
+    assert onnx.backend == "onnx-int8"
+    got = onnx.probabilities(TEXTS, batch_size=4)
+    # int8 moves probabilities a little; a wrong column order would move them a lot.
+    assert np.abs(got - fp32).max() < 0.2
+    assert (got.argmax(axis=1) == fp32.argmax(axis=1)).all()
+
+
 def test_checkpoint_missing_an_intent_is_refused(tmp_path: Path) -> None:
     labels = [*INTENTS[:6], "spam"]
     path = build_tiny_model(tmp_path / "missing", labels=labels)
@@ -134,6 +156,12 @@ def test_training_two_steps_saves_a_loadable_model_with_metadata(
     loaded = Classifier.load(str(result.out_dir))
     assert loaded.meta["data_sha256"] == meta["data_sha256"]
     assert loaded.predict(["need to cancel tmrw"])[0].label in INTENTS
+    # Training also exports int8 ONNX, which then serves by default.
+    assert meta["onnx_int8"] == ONNX_INT8_FILENAME
+    assert (result.out_dir / ONNX_INT8_FILENAME).is_file()
+    assert loaded.backend == "onnx-int8"
+    assert Classifier.load(str(result.out_dir), backend="torch").backend == "torch-int8"
+    assert Classifier.load(str(result.out_dir), quantize=False).backend == "torch-fp32"
 
 
 def test_training_is_reproducible_with_the_same_seed(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -141,7 +169,9 @@ def test_training_is_reproducible_with_the_same_seed(tiny_model_dir: Path, tmp_p
         Example(f"text {i} {intent}", intent, "chat", "casual")
         for i, intent in enumerate(INTENTS * 3)
     ]
-    config = TrainConfig(base_model=str(tiny_model_dir), max_steps=3, batch_size=8, seed=5)
+    config = TrainConfig(
+        base_model=str(tiny_model_dir), max_steps=3, batch_size=8, seed=5, export_onnx=False
+    )
     outputs = []
     for name in ("a", "b"):
         result = train_model(

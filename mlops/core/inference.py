@@ -6,13 +6,14 @@ labels are mapped by name through `config.id2label`, never by position.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -23,6 +24,7 @@ ensure_offline()
 
 import torch  # noqa: E402  (HF_HUB_OFFLINE must be set before transformers reads it)
 from transformers import (  # noqa: E402
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     PreTrainedModel,
@@ -30,6 +32,9 @@ from transformers import (  # noqa: E402
 )
 
 META_FILENAME = "clarioscope_meta.json"
+# Written by mlops.core.onnx_export next to the weights; the name is shared here so that loading
+# does not import the exporter (and its onnx dependency).
+ONNX_INT8_FILENAME = "model.int8.onnx"
 
 
 class CheckpointLabelError(ValueError):
@@ -89,35 +94,116 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+class _Runner(Protocol):
+    """Tokenise and run one batch; raw logits in the checkpoint's own label order."""
+
+    backend: str
+
+    def __call__(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _TorchRunner:
+    def __init__(
+        self,
+        model: PreTrainedModel | torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        backend: str,
+    ) -> None:
+        self._model = model
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+        self.backend = backend
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        enc = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            return self._model(**enc).logits.float().numpy()
+
+
+class _OnnxRunner:
+    backend = "onnx-int8"
+
+    def __init__(self, path: Path, tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        # ONNX Runtime otherwise sizes its pool from the host, not from what this process may
+        # use; follow torch's setting so OMP_NUM_THREADS / torch.set_num_threads rule both.
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        enc = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="np"
+        )
+        feeds = {name: np.asarray(enc[name], dtype=np.int64) for name in self._inputs}
+        return np.asarray(self._session.run(["logits"], feeds)[0], dtype=np.float32)
+
+
+def onnxruntime_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
 class Classifier:
-    """A loaded intent model. Thread-safe: one forward pass at a time per instance."""
+    """A loaded intent model. Thread-safe: one forward pass at a time per instance.
+
+    `backend` says what runs: "onnx-int8" (ONNX Runtime, when the checkpoint carries
+    model.int8.onnx), "torch-int8" (torch dynamic quantisation) or "torch-fp32".
+    """
 
     def __init__(
         self,
         *,
-        model: PreTrainedModel | torch.nn.Module,
-        tokenizer: PreTrainedTokenizerBase,
+        runner: _Runner,
         order: Sequence[int],
         temperature: float = 1.0,
         max_length: int = 128,
         version: str = "",
-        quantized: bool = False,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
-        self._model = model
-        self._tokenizer = tokenizer
-        self._order = torch.tensor(list(order), dtype=torch.long)
+        self._runner = runner
+        self._order = np.asarray(list(order), dtype=np.int64)
         self.temperature = float(temperature)
         self.max_length = int(max_length)
         self.version = version
-        self.quantized = quantized
+        self.backend = runner.backend
+        self.quantized = runner.backend != "torch-fp32"
         self.meta: dict[str, Any] = dict(meta or {})
         self.labels: tuple[str, ...] = INTENTS
         # Fast tokenizers are not safe to call from several threads at once, and one forward pass
         # already uses every core, so a lock costs nothing and keeps gunicorn threads honest.
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_model(
+        cls,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        max_length: int = 128,
+        temperature: float = 1.0,
+        version: str = "",
+    ) -> Classifier:
+        """Wrap an in-memory fp32 model (e.g. right after training) without saving it."""
+        model.eval()
+        return cls(
+            runner=_TorchRunner(model, tokenizer, max_length, "torch-fp32"),
+            order=taxonomy_order(model.config.id2label or {}),
+            temperature=temperature,
+            max_length=max_length,
+            version=version,
+        )
 
     @classmethod
     def load(
@@ -128,33 +214,57 @@ class Classifier:
         temperature: float = 1.0,
         max_length: int = 128,
         version: str = "",
+        backend: Literal["auto", "onnx", "torch"] = "auto",
     ) -> Classifier:
-        """Load a checkpoint directory or hub id; int8-quantise it on CPU unless told not to."""
+        """Load a checkpoint directory or hub id, int8 on CPU unless `quantize` is False.
+
+        With quantize, "auto" serves the checkpoint's model.int8.onnx through ONNX Runtime when
+        both exist (training writes it), and torch dynamic int8 otherwise (hub ids, checkpoints
+        made elsewhere). "onnx" insists on ONNX Runtime; "torch" never uses it.
+        """
+        local = Path(path_or_hub_id).is_dir()
+        onnx_file = Path(path_or_hub_id) / ONNX_INT8_FILENAME
+        use_onnx = quantize and (
+            backend == "onnx"
+            or (backend == "auto" and local and onnx_file.is_file() and onnxruntime_available())
+        )
+        if use_onnx and not onnx_file.is_file():
+            raise FileNotFoundError(f"{onnx_file} does not exist; export it with export_onnx_int8")
         try:
             with quiet_transformers():
                 tokenizer = AutoTokenizer.from_pretrained(path_or_hub_id)
-                model = AutoModelForSequenceClassification.from_pretrained(path_or_hub_id)
+                if use_onnx:
+                    id2label = AutoConfig.from_pretrained(path_or_hub_id).id2label or {}
+                else:
+                    model = AutoModelForSequenceClassification.from_pretrained(path_or_hub_id)
+                    id2label = model.config.id2label or {}
         except OSError as exc:
             raise OSError(
                 f"could not load a sequence-classification checkpoint from {path_or_hub_id!r}; "
                 "a hub id needs HF_HUB_OFFLINE=0 and network access, or a local copy: "
                 f"{exc}"
             ) from exc
-        order = taxonomy_order(model.config.id2label)
-        model.eval()
-        if quantize:
-            model = quantize_dynamic_int8(model)
-        meta = read_meta(path_or_hub_id) if Path(path_or_hub_id).is_dir() else {}
+        order = taxonomy_order(id2label)
+        runner: _Runner
+        if use_onnx:
+            runner = _OnnxRunner(onnx_file, tokenizer, max_length)
+        else:
+            model.eval()
+            if quantize:
+                runner = _TorchRunner(
+                    quantize_dynamic_int8(model), tokenizer, max_length, "torch-int8"
+                )
+            else:
+                runner = _TorchRunner(model, tokenizer, max_length, "torch-fp32")
+        meta = read_meta(path_or_hub_id) if local else {}
         if not version:
             version = str(meta.get("version") or Path(path_or_hub_id).name or path_or_hub_id)
         return cls(
-            model=model,
-            tokenizer=tokenizer,
+            runner=runner,
             order=order,
             temperature=temperature,
             max_length=max_length,
             version=version,
-            quantized=quantize,
             meta=meta,
         )
 
@@ -168,18 +278,11 @@ class Classifier:
         # Sorting by length keeps each batch's padding short; results go back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), len(INTENTS)), dtype=np.float32)
-        with self._lock, torch.inference_mode():
+        with self._lock:
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                enc = self._tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                raw = self._model(**enc).logits
-                out[idx] = raw.index_select(1, self._order).float().numpy()
+                raw = self._runner([texts[i] for i in idx])
+                out[idx] = raw[:, self._order]
         return out
 
     def probabilities(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:

@@ -40,7 +40,8 @@ from transformers import (  # noqa: E402
     get_linear_schedule_with_warmup,
 )
 
-from mlops.core.inference import META_FILENAME, Classifier, taxonomy_order  # noqa: E402
+from mlops.core.inference import META_FILENAME, Classifier  # noqa: E402
+from mlops.core.onnx_export import export_onnx_int8  # noqa: E402
 
 Progress = Callable[[float, str], None]
 
@@ -69,6 +70,8 @@ class TrainConfig:
     # threads competing with other busy processes can run 5x slower than one (measured here;
     # OMP_WAIT_POLICY=PASSIVE in the training worker's environment also avoids the collapse).
     num_threads: int | None = None
+    # Also write model.int8.onnx for ONNX Runtime serving (about 3 s; see onnx_export).
+    export_onnx: bool = True
 
 
 @dataclass(frozen=True)
@@ -322,12 +325,7 @@ def _train(
         if eval_examples:
             reporter.note(TRAIN_SHARE, f"evaluating on {len(eval_examples)} examples")
             metrics = evaluate_examples(
-                Classifier(
-                    model=model,
-                    tokenizer=tokenizer,
-                    order=taxonomy_order(id2label),
-                    max_length=config.max_length,
-                ),
+                Classifier.from_model(model, tokenizer, max_length=config.max_length),
                 eval_examples,
             )
         reporter.note(0.98, "saving")
@@ -335,6 +333,14 @@ def _train(
         with quiet_transformers():
             model.save_pretrained(out_dir)
             tokenizer.save_pretrained(out_dir)
+        onnx_file, onnx_error = None, ""
+        if config.export_onnx:
+            reporter.note(0.99, "exporting int8 ONNX")
+            try:
+                onnx_file = export_onnx_int8(out_dir, model=model, tokenizer=tokenizer).name
+            except Exception as exc:
+                # Not every architecture exports; the checkpoint still serves with torch int8.
+                onnx_error = f"{type(exc).__name__}: {exc}"[:500]
         seconds = time.perf_counter() - started
         meta = {
             "format": 1,
@@ -350,6 +356,8 @@ def _train(
             "steps_per_second": round(step / train_seconds, 4) if train_seconds else 0.0,
             "final_train_loss": round(loss_ema or 0.0, 6),
             "torch_threads": torch.get_num_threads(),
+            "onnx_int8": onnx_file,
+            "onnx_error": onnx_error,
             "metrics": metrics,
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
