@@ -49,6 +49,15 @@ DEFAULT_REVIEW_THRESHOLD = env_float("CLARIOSCOPE_REVIEW_THRESHOLD", 0.70)
 REVIEW_LEASE_SECONDS = env_int("CLARIOSCOPE_REVIEW_LEASE_SECONDS", 300)
 # Messages still unclassified after this many seconds are re-queued by the sweep.
 SWEEP_AFTER_SECONDS = env_int("CLARIOSCOPE_SWEEP_AFTER_SECONDS", 60)
+# API keys and the practices named in webhook URLs are looked up once per process and then
+# trusted for this long: a revoked key or a changed practice takes effect in every process within
+# it (at once in the process that made the change). 0 looks them up on every request.
+LOOKUP_CACHE_SECONDS = env_float("CLARIOSCOPE_LOOKUP_CACHE_SECONDS", 5.0)
+# Messages that arrive one at a time (webhooks, forms, chat) are classified by one shared worker
+# task in batches of up to this many; a batch submitted through the API gets a task of its own.
+CLASSIFY_BATCH_SIZE = env_int("CLARIOSCOPE_CLASSIFY_BATCH_SIZE", 64)
+# ...after waiting this long for more to arrive (with in-process tasks, no wait).
+CLASSIFY_PENDING_DELAY_SECONDS = env_float("CLARIOSCOPE_CLASSIFY_PENDING_DELAY_SECONDS", 0.25)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

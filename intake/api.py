@@ -33,6 +33,7 @@ from intake.serializers import (
     MessageDetailSerializer,
     MessageListFilterSerializer,
     MessageResultSerializer,
+    message_result,
 )
 from intake.services import audit_record, message_submit, messages_ingest_and_enqueue
 
@@ -99,7 +100,7 @@ def submit_response(request: Request, **fields: Any) -> Response:
         practice=practice, idempotency_key=idempotency_key_of(request), **fields
     )
     return Response(
-        MessageResultSerializer(result.message).data,
+        message_result(result.message),
         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from intake import localcache
 from intake.models import Message, Practice
 
 MESSAGE_FILTERS = ("status", "label", "destination", "channel", "needs_review", "urgent")
@@ -14,9 +15,12 @@ MESSAGE_FILTERS = ("status", "label", "destination", "channel", "needs_review", 
 
 def practice_for_hook(*, slug: str) -> Practice:
     """The practice a public endpoint (webhook, form) names in its URL, or 404."""
-    practice = Practice.objects.filter(slug=slug).first()
+    practice = localcache.practices_by_slug.get(slug)
     if practice is None:
-        raise Http404("No such practice.")
+        practice = Practice.objects.filter(slug=slug).first()
+        if practice is None:
+            raise Http404("No such practice.")
+        localcache.practices_by_slug.set(slug, practice)
     return practice
 
 

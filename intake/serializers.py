@@ -122,6 +122,30 @@ class MessageResultSerializer(serializers.ModelSerializer[Message]):
         extra_kwargs = {"label": {"help_text": "The model's label; empty until classified."}}
 
 
+def message_result(message: Message) -> dict[str, Any]:
+    """MessageResultSerializer(message).data without building the serializer: the synchronous
+    API answers with this on every message, and constructing a ModelSerializer's fields costs
+    about 0.5 ms of CPU per request, a tenth of the request. The serializer stays the schema;
+    a test checks that both give the same answer."""
+    return {
+        "id": message.pk,
+        "status": message.status,
+        "label": message.label,
+        "confidence": message.confidence,
+        "probabilities": (
+            None
+            if message.probabilities is None
+            else {str(k): float(v) for k, v in message.probabilities.items()}
+        ),
+        "destination": message.destination,
+        "needs_review": message.needs_review,
+        "urgent": message.urgent,
+        "red_flags": [str(flag) for flag in message.red_flags],
+        "truncated": message.truncated,
+        "model_version": message.model_version,
+    }
+
+
 class MessageDetailSerializer(MessageResultSerializer):
     """A stored message with its text: every response carrying one is written to the audit."""
 

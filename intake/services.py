@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from clarioscope.errors import ApplicationError
 from clarioscope.taxonomy import CHANNELS
+from intake import localcache
 from intake.models import (
     AccessAudit,
     ApiKey,
@@ -75,21 +78,29 @@ def api_key_create(*, practice: Practice, name: str = "") -> CreatedApiKey:
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    api_key = (
-        ApiKey.objects.select_related("practice")
-        .filter(hashed_key=_hash_key(raw_key), revoked_at__isnull=True)
-        .first()
-    )
-    if api_key is not None:
-        # Throttled to one write a minute per key so authentication stays read-only under load.
-        now = timezone.now()
-        if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    hashed = _hash_key(raw_key)
+    api_key = localcache.api_keys.get(hashed)
+    if api_key is None:
+        api_key = (
+            ApiKey.objects.select_related("practice")
+            .filter(hashed_key=hashed, revoked_at__isnull=True)
+            .first()
+        )
+        if api_key is None:
+            return None
+        localcache.api_keys.set(hashed, api_key)
+    # Throttled to one write a minute per key so authentication stays read-only under load.
+    now = timezone.now()
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        api_key.last_used_at = now
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key
 
 
 def api_key_revoke(*, api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # update() sends no signal: forget the key here; other processes within LOOKUP_CACHE_SECONDS.
+    localcache.api_keys.discard(api_key.hashed_key)
 
 
 # --- audit ---------------------------------------------------------------------------------
@@ -162,11 +173,15 @@ def message_ingest(
     sender: str = "",
     subject: str = "",
     received_at: datetime | None = None,
+    classifying_now: bool = False,
 ) -> IngestResult:
     """Store the message (and its raw payload) before anything else can fail.
 
-    Duplicates (same Idempotency-Key, or same channel + external id) return the stored message;
-    a concurrent duplicate loses the race on the unique constraint and gets the winner's row.
+    Duplicates (same Idempotency-Key, or same channel + external id) return the stored message.
+    The row is inserted first and a duplicate is found by the unique constraint, not by a lookup
+    beforehand: new messages are the common case and this saves them a query, and a concurrent
+    duplicate loses the same race and gets the winner's row. `classifying_now` records the
+    classification attempt the caller is about to make in the same INSERT.
     """
     if channel not in CHANNELS:
         raise ApplicationError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
@@ -174,25 +189,30 @@ def message_ingest(
     idempotency_key = idempotency_key[:255]
     _check_identifier("external_id", external_id)
     _check_identifier("idempotency_key", idempotency_key)
-    existing = _existing(practice, channel, external_id, idempotency_key)
-    if existing is not None:
-        return IngestResult(existing, False)
     normalised = normalise_text(text, max_chars=settings.MAX_MESSAGE_CHARS)
+    message = Message(
+        practice=practice,
+        channel=channel,
+        external_id=external_id,
+        idempotency_key=idempotency_key,
+        sender=normalise_text(sender, max_chars=320).text,
+        subject=normalise_text(subject, max_chars=500).text,
+        text=normalised.text,
+        truncated=normalised.truncated,
+        raw_payload=safe_raw(raw_payload or text),
+        raw_content_type=raw_content_type[:200],
+        received_at=received_at or timezone.now(),
+        classify_attempts=1 if classifying_now else 0,
+    )
     try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                practice=practice,
-                channel=channel,
-                external_id=external_id,
-                idempotency_key=idempotency_key,
-                sender=normalise_text(sender, max_chars=320).text,
-                subject=normalise_text(subject, max_chars=500).text,
-                text=normalised.text,
-                truncated=normalised.truncated,
-                raw_payload=safe_raw(raw_payload or text),
-                raw_content_type=raw_content_type[:200],
-                received_at=received_at or timezone.now(),
-            )
+        if transaction.get_connection().in_atomic_block:
+            # A savepoint, so that a duplicate does not abort the caller's transaction (a batch).
+            with transaction.atomic():
+                message.save(force_insert=True)
+        else:
+            # A single INSERT is atomic on its own; a transaction around it would only add
+            # BEGIN and COMMIT round trips to every message.
+            message.save(force_insert=True)
     except IntegrityError:
         existing = _existing(practice, channel, external_id, idempotency_key)
         if existing is None:
@@ -201,13 +221,39 @@ def message_ingest(
     return IngestResult(message, True)
 
 
-def _enqueue(ids: list[int]) -> None:
-    from intake.tasks import classify_messages
+# Set while a classify_pending task is queued and has not started yet: the messages that arrive
+# meanwhile ride along with it instead of each queueing a task of their own.
+CLASSIFY_PENDING_QUEUED_KEY = "intake:classify-pending-queued"
+# If that task is lost (broker restart), the key expires and the next message queues another;
+# the sweep picks up whatever arrived in between.
+CLASSIFY_PENDING_QUEUED_TTL = 30
+# A batch of this many or more gets its own task (the batch API); fewer share classify_pending.
+OWN_TASK_MIN_MESSAGES = 8
 
+
+def _enqueue(ids: list[int]) -> None:
     # robust: the rows are committed by then; a broker outage must not turn a stored message into
     # an error for the sender (who would retry and be told it is a duplicate). The periodic sweep
     # queues whatever stayed pending.
-    transaction.on_commit(lambda: classify_messages.delay(ids), robust=True)
+    transaction.on_commit(lambda: _queue_classification(ids), robust=True)
+
+
+def _queue_classification(ids: list[int]) -> None:
+    from intake.tasks import classify_messages, classify_pending
+
+    if len(ids) >= OWN_TASK_MIN_MESSAGES:
+        classify_messages.delay(ids)
+    elif cache.add(CLASSIFY_PENDING_QUEUED_KEY, 1, timeout=CLASSIFY_PENDING_QUEUED_TTL):
+        # One task per burst, not one per message: under load a task, its broker round trips and
+        # its claim query cost more than classifying the message. The short countdown lets the
+        # messages of the next moment join the batch (webhooks are answered already; nobody
+        # waits on this).
+        try:
+            classify_pending.apply_async(countdown=settings.CLASSIFY_PENDING_DELAY_SECONDS)
+        except Exception:
+            # Nothing was queued: let the next message try again (the sweep covers this one).
+            cache.delete(CLASSIFY_PENDING_QUEUED_KEY)
+            raise
 
 
 def messages_ingest_and_enqueue(
@@ -223,8 +269,14 @@ def messages_ingest_and_enqueue(
 
 
 def message_receive(*, practice: Practice, **fields: Any) -> IngestResult:
-    """Webhook path: store one message and queue its classification (acknowledge fast)."""
-    return messages_ingest_and_enqueue(items=[fields], practice=practice)[0]
+    """Webhook path: store one message and queue its classification (acknowledge fast).
+
+    No transaction of its own: the INSERT is atomic by itself, and the queueing runs right after
+    it (or when the caller's transaction commits)."""
+    result = message_ingest(practice=practice, **fields)
+    if result.created:
+        _enqueue([result.message.pk])
+    return result
 
 
 def message_enqueue_classification(*, message: Message) -> None:
@@ -237,7 +289,14 @@ def message_submit(*, practice: Practice, **fields: Any) -> IngestResult:
     A retried request (same Idempotency-Key or external id) whose first attempt stored the message
     but died before classifying finishes the job instead of answering with a pending message.
     """
-    result = message_ingest(practice=practice, **fields)
+    result = message_ingest(practice=practice, classifying_now=True, **fields)
+    if result.created:
+        # The INSERT already counted this attempt, and nobody else can have classified a row
+        # created a moment ago by this request: classify the instance in hand, no re-read.
+        _classify_loaded([result.message])
+        if result.message.status == MessageStatus.PENDING:
+            result.message.refresh_from_db()
+        return result
     if result.message.status == MessageStatus.PENDING:
         return IngestResult(message_classify_now(message=result.message), result.created)
     return result
@@ -309,6 +368,14 @@ def messages_classify(*, message_ids: Sequence[int]) -> list[Message]:
     Message.objects.filter(pk__in=[m.pk for m in messages]).update(
         classify_attempts=F("classify_attempts") + 1
     )
+    for message in messages:
+        message.classify_attempts += 1
+    return _classify_loaded(messages)
+
+
+def _classify_loaded(messages: Sequence[Message]) -> list[Message]:
+    """Classify, route and store messages already read (pending, attempt counted); returns those
+    this call classified. Each instance is updated in place."""
     with_text = [m for m in messages if m.text]
     predictions, version, error = (
         _predict([m.text for m in with_text]) if with_text else ([], "", "")
@@ -316,32 +383,39 @@ def messages_classify(*, message_ids: Sequence[int]) -> list[Message]:
     by_id: dict[int, Prediction] = {}
     if predictions is not None:
         by_id = {m.pk: p for m, p in zip(with_text, predictions, strict=True)}
+    results = [_classification(m, by_id.get(m.pk), version, error) for m in messages]
+    if len(results) == 1 and not results[0].decision.needs_review:
+        # One message and one UPDATE: atomic by itself, no transaction round trips needed.
+        return [messages[0]] if _store_classification(messages[0], results[0]) else []
     done: list[Message] = []
     # One transaction for the batch: one commit instead of one per message (the commits were
     # most of a batch's time). Rows are locked in pk order, so racing workers cannot deadlock.
     with transaction.atomic():
-        for message in messages:
-            prediction = by_id.get(message.pk)
-            reason = "" if prediction else (error or "empty text")
-            if _store_classification(message, prediction, version, reason):
+        for message, result in zip(messages, results, strict=True):
+            if _store_classification(message, result):
                 done.append(message)
     return done
 
 
-def _store_classification(
+@dataclass(frozen=True)
+class _Classification:
+    fields: dict[str, Any]
+    decision: RouteDecision
+    confidence: float | None
+
+
+def _classification(
     message: Message, prediction: Prediction | None, version: str, error: str
-) -> bool:
-    """Write one result if the message is still pending (call inside a transaction)."""
+) -> _Classification:
     label = prediction.label if prediction else ""
     confidence = prediction.confidence if prediction else None
     decision = route(
         practice=message.practice, text=message.text, label=label, confidence=confidence
     )
-    now = timezone.now()
     fields: dict[str, Any] = {
         "status": MessageStatus.CLASSIFIED if prediction else MessageStatus.UNCLASSIFIED,
-        "classified_at": now,
-        "classification_error": error,
+        "classified_at": timezone.now(),
+        "classification_error": "" if prediction else (error or "empty text"),
         "label": label,
         "confidence": confidence,
         "probabilities": prediction.probabilities if prediction else None,
@@ -352,9 +426,18 @@ def _store_classification(
         "urgent": decision.urgent,
         "red_flags": decision.red_flags,
     }
-    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(**fields)
+    return _Classification(fields=fields, decision=decision, confidence=confidence)
+
+
+def _store_classification(message: Message, result: _Classification) -> bool:
+    """Write one result if the message is still pending (inside a transaction when it also
+    opens a review item)."""
+    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(
+        **result.fields
+    )
     if not updated:
         return False
+    decision = result.decision
     if decision.needs_review:
         ReviewItem.objects.get_or_create(
             message=message,
@@ -362,13 +445,60 @@ def _store_classification(
                 "practice_id": message.practice_id,
                 "reason": decision.review_reason,
                 "urgent": decision.urgent,
-                "uncertainty": 1.0 - confidence if confidence is not None else 1.0,
+                "uncertainty": 1.0 - result.confidence if result.confidence is not None else 1.0,
                 "status": ReviewStatus.OPEN,
             },
         )
-    for name, value in fields.items():
+    for name, value in result.fields.items():
         setattr(message, name, value)
     return True
+
+
+def messages_classify_pending(*, batch_size: int | None = None, max_seconds: float = 30) -> int:
+    """Classify messages that arrived one at a time and were never tried, in batches, until none
+    are left (or max_seconds pass, then queue a follow-up). Returns how many were classified.
+
+    Each batch is claimed first (its attempt counted, rows skipped by concurrent claimers), so two
+    workers never classify the same message; a worker that dies after claiming leaves its batch
+    pending with one attempt, for the sweep.
+    """
+    from intake.tasks import classify_pending
+
+    # Cleared before looking: a message committed after this point queues a new task, and one
+    # committed before it is seen by the query below. Either way nothing waits for the sweep.
+    cache.delete(CLASSIFY_PENDING_QUEUED_KEY)
+    size = batch_size or settings.CLASSIFY_BATCH_SIZE
+    deadline = time.monotonic() + max_seconds
+    classified = 0
+    while True:
+        batch = _claim_untried(size)
+        if not batch:
+            return classified
+        classified += len(_classify_loaded(batch))
+        if time.monotonic() > deadline:
+            if cache.add(CLASSIFY_PENDING_QUEUED_KEY, 1, timeout=CLASSIFY_PENDING_QUEUED_TTL):
+                classify_pending.apply_async()
+            return classified
+
+
+def _claim_untried(limit: int) -> list[Message]:
+    """Up to `limit` pending messages nobody has tried to classify yet, oldest first, with their
+    attempt counted. Synchronous REST messages are inserted already counted, so the web process
+    classifying one is never raced here."""
+    with transaction.atomic():
+        messages = list(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("practice")
+            .filter(status=MessageStatus.PENDING, classify_attempts=0)
+            .order_by("pk")[:limit]
+        )
+        if messages:
+            Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+                classify_attempts=F("classify_attempts") + 1
+            )
+    for message in messages:
+        message.classify_attempts += 1
+    return messages
 
 
 def message_classify_now(*, message: Message) -> Message:

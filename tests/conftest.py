@@ -14,10 +14,16 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
+from intake import localcache
 from intake.models import Membership, Practice, Role
-from intake.services import api_key_create, practice_get_or_create
+from intake.services import (
+    CLASSIFY_PENDING_QUEUED_KEY,
+    api_key_create,
+    practice_get_or_create,
+)
 from mlops import registry
 from mlops.core.tiny import build_tiny_model
 
@@ -45,6 +51,14 @@ def serve_tiny_model(tiny_model_dir: Path) -> Iterator[Path]:
     yield tiny_model_dir
     settings.CLARIOSCOPE_MODEL = previous
     registry.forget_checks()
+
+
+@pytest.fixture(autouse=True)
+def fresh_lookup_cache() -> None:
+    # Each test's database is rolled back without signals; cached keys and practices must not
+    # outlive the rows they came from, nor a "classification queued" mark its test.
+    localcache.clear_all()
+    cache.delete(CLASSIFY_PENDING_QUEUED_KEY)
 
 
 @pytest.fixture

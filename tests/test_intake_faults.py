@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from intake.models import AccessAudit, Message, MessageStatus, ReviewItem
 from intake.services import messages_sweep_unclassified
 from intake.tasks import classify_messages
-from tests.workers import CeleryWorker, reset_celery_connections, wait_for
+from tests.workers import CeleryWorker, reset_celery_connections, run_threads, wait_for
 
 CHANNELS = Path(__file__).resolve().parent.parent / "intake" / "channels"
 
@@ -70,11 +70,7 @@ def test_fifty_concurrent_deliveries_of_one_twilio_webhook_store_one_message(
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=deliver) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    run_threads(deliver, 50, timeout=120)
 
     assert not failures, failures[:3]
     assert statuses == [200] * 50

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "default"
@@ -48,6 +49,15 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float, interval: float = 
             return value
         time.sleep(interval)
     raise AssertionError(f"still waiting after {timeout:.0f}s (last value {value!r})")
+
+
+def run_threads(target: Callable[[], None], count: int, *, timeout: float) -> None:
+    """Run `target` in `count` threads at once and wait for all of them."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
 
 
 def worker_database_url() -> str:
@@ -210,9 +220,23 @@ def celery_worker(
         broker_url=worker.redis_url, result_backend=worker.redis_url, task_always_eager=False
     )
     reset_celery_connections(app)
+    # The cache too, as in production (both on REDIS_URL): the web side marks "classification
+    # queued" there and the worker's task clears the mark; in two different caches the mark
+    # would never clear.
+    shared_cache = override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": worker.redis_url,
+                "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clarioscope"),
+            }
+        }
+    )
+    shared_cache.enable()
     try:
         yield worker
     finally:
+        shared_cache.disable()
         app.conf.update(saved)
         reset_celery_connections(app)
         if worker.process is None:
