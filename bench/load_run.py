@@ -38,6 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,10 +276,11 @@ def warm_up(url: str, api_key: str, *, requests: int = 48) -> None:
         with contextlib.suppress(OSError):
             urllib.request.urlopen(request, timeout=60).read()
 
-    threads = [
-        threading.Thread(target=lambda i=i: [send(i * 100 + k) for k in range(requests // 8)])
-        for i in range(8)
-    ]
+    def sender(i: int) -> None:
+        for k in range(requests // 8):
+            send(i * 100 + k)
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -434,7 +436,12 @@ def write_requests(
 
 
 def drive_wrk(
-    args: argparse.Namespace, url: str, texts: list[str], creds: dict[str, Any], work: Path
+    args: argparse.Namespace,
+    url: str,
+    texts: list[str],
+    creds: dict[str, Any],
+    work: Path,
+    mark_start: Callable[[], None],
 ) -> Drive:
     """Two wrk processes at once, one per endpoint, one connection per wrk thread."""
     wrk = shutil.which("wrk")
@@ -446,7 +453,7 @@ def drive_wrk(
     connections = {"rest": rest_connections, "sms": sms_connections}
     # Enough unique requests for 1,000 messages/s per endpoint: more than this machine can take.
     count = args.duration * 1000
-    processes: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    commands: dict[str, tuple[list[str], dict[str, str], Path]] = {}
     for kind, conns in connections.items():
         if not conns:
             continue
@@ -464,10 +471,16 @@ def drive_wrk(
         }
         command = [wrk, "-t", str(conns), "-c", str(conns), "-d", f"{args.duration}s"]
         command += ["--timeout", "30s", "-s", str(ROOT / "bench" / "load_wrk.lua"), url]
-        processes[kind] = (
+        commands[kind] = (command, env, out)
+    # The clock (and the CPU accounting) starts once the requests are written.
+    mark_start()
+    processes = {
+        kind: (
             subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
             out,
         )
+        for kind, (command, env, out) in commands.items()
+    }
     cpu = {kind: 0.0 for kind in processes}
     while any(p.poll() is None for p, _ in processes.values()):
         for kind, (process, _) in processes.items():
@@ -540,7 +553,12 @@ def drive_wrk(
 
 
 def drive_locust(
-    args: argparse.Namespace, url: str, texts: list[str], creds: dict[str, Any], work: Path
+    args: argparse.Namespace,
+    url: str,
+    texts: list[str],
+    creds: dict[str, Any],
+    work: Path,
+    mark_start: Callable[[], None],
 ) -> Drive:
     """locust (headless, FastHttpUser) at a paced target rate; heavier on the CPU than wrk."""
     texts_file = work / "texts.json"
@@ -563,6 +581,7 @@ def drive_locust(
     command += [str(max(1, args.users // 2)), "--run-time", f"{args.duration}s", "--host", url]
     command += ["--csv", str(work / "locust"), "--only-summary", "--stop-timeout", "10"]
     command += ["--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    mark_start()
     locust = subprocess.Popen(
         command, cwd=ROOT, env=locust_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -630,18 +649,27 @@ def run(
         "rest_w": rest_weight,
         "sms_w": sms_weight,
     }
-    stack_before = cpu_seconds(stack.processes()) if stack else {}
-    system_before = psutil.cpu_times()
-    load_before = os.getloadavg()
-    started = time.monotonic()
+    before: dict[str, Any] = {}
+
+    def mark_start() -> None:
+        before["stack"] = cpu_seconds(stack.processes()) if stack else {}
+        before["system"] = psutil.cpu_times()
+        before["loadavg"] = os.getloadavg()
+        before["monotonic"] = time.monotonic()
+
     target = f"{args.rate:g} msg/s target" if args.rate else "closed loop"
     print(
         f"load_run: {args.tool}, {args.duration}s, {target}, {args.users} connections, "
         f"REST:SMS {rest_weight}:{sms_weight}, against {url} ...",
         flush=True,
     )
-    drive = (drive_wrk if args.tool == "wrk" else drive_locust)(args, url, texts, creds, work)
-    elapsed = time.monotonic() - started
+    drive = (drive_wrk if args.tool == "wrk" else drive_locust)(
+        args, url, texts, creds, work, mark_start
+    )
+    elapsed = time.monotonic() - before["monotonic"]
+    stack_before: dict[int, tuple[str, float]] = before["stack"]
+    system_before = before["system"]
+    load_before = before["loadavg"]
     stack_after = cpu_seconds(stack.processes()) if stack else {}
     system_after = psutil.cpu_times()
 

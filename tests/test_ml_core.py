@@ -27,6 +27,7 @@ from mlops.core.inference import (
     ONNX_INT8_FILENAME,
     CheckpointLabelError,
     Classifier,
+    length_batches,
 )
 from mlops.core.onnx_export import export_onnx_int8
 from mlops.core.speed import measure_speed, rss_mib
@@ -77,6 +78,29 @@ def test_batched_predictions_come_back_in_input_order(tiny_model_dir: Path) -> N
     together = classifier.logits(TEXTS, batch_size=3)
     one_by_one = np.vstack([classifier.logits([t]) for t in TEXTS])
     np.testing.assert_allclose(together, one_by_one, atol=1e-4)
+
+
+def test_texts_of_very_different_lengths_batch_like_one_at_a_time(tiny_model_dir: Path) -> None:
+    # fp32: padding is masked out, so batching must not change a message's logits. (Dynamic int8
+    # quantises activations per batch, so there a batch's company moves them slightly.)
+    texts = [" ".join(["refill"] * n) for n in (1, 40, 2, 3, 39, 41, 90, 1, 200)]
+    classifier = Classifier.load(str(tiny_model_dir), quantize=False)
+    one_by_one = np.vstack([classifier.logits([t]) for t in texts])
+    np.testing.assert_allclose(classifier.logits(texts, batch_size=4), one_by_one, atol=1e-4)
+
+
+def test_length_batches_cover_every_text_once_with_little_padding() -> None:
+    lengths = [5, 80, 6, 5, 81, 120, 5, 5, 5, 5, 64, 66, 7]
+
+    batches = length_batches(lengths, batch_size=3)
+
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert 1 <= len(batch) <= 3
+        shortest, longest = min(lengths[i] for i in batch), max(lengths[i] for i in batch)
+        assert longest <= shortest + shortest // 16
+    # The six texts of 5 tokens fill two batches of 3; 5 and 6 tokens never share one.
+    assert sorted(len(b) for b in batches if {lengths[i] for i in b} == {5}) == [3, 3]
 
 
 def test_shuffled_id2label_is_mapped_by_name(tmp_path: Path) -> None:
