@@ -67,6 +67,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--model", default=os.environ.get("CLARIOSCOPE_MODEL", ""))
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=2)
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "api.json")

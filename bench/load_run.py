@@ -132,6 +132,7 @@ class OwnStack:
                 "HOST": "127.0.0.1",
                 "CLARIOSCOPE_DATA_DIR": str(self.tmp),
                 "WEB_CONCURRENCY": str(self.args.web_workers),
+                "GUNICORN_THREADS": str(self.args.web_threads),
                 "CELERY_CONCURRENCY": str(self.args.celery_concurrency),
             }
         )
@@ -307,7 +308,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=16, help="concurrent connections (senders)")
     parser.add_argument("--mix", default="1:1", help="REST:SMS weight, e.g. 1:1, 1:0, 0:1")
     parser.add_argument(
-        "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4"))
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1)),
+        help="gunicorn processes (deploy/gunicorn.conf.py's default: one per core)",
+    )
+    parser.add_argument(
+        "--web-threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", "2"))
     )
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--model", default=os.environ.get("CLARIOSCOPE_MODEL", ""))
@@ -735,6 +742,7 @@ def run(
             "connections": args.users,
             "mix_rest_sms": [rest_weight, sms_weight],
             "web_workers": args.web_workers,
+            "web_threads": args.web_threads,
             "celery_concurrency": args.celery_concurrency,
         },
         "elapsed_s": round(elapsed, 2),

@@ -1,13 +1,25 @@
 """gunicorn settings for the ClarioScope web process, every value overridable by environment.
 
-The web process classifies REST messages synchronously, so each request is CPU-bound model work:
-one request at a time per process, and the number of processes, not threads, is what scales on
-more cores. The worker class is gthread with one thread, not sync: a sync worker closes every
-connection after one response and, once it has accepted a connection, blocks until that client
-sends its request, so a sender that keeps a connection open or writes slowly holds a whole
-process idle. Measured here with paced senders (bench/load_run.py, 200 messages/s, REST and SMS
-half each): sync workers, REST p50/p95 72/95 ms; gthread with keep-alive, 23/45 ms, and the
-machine's TCP and PostgreSQL overhead fell by half. Two threads per process did not help.
+The web process classifies REST messages synchronously, so a request is mostly CPU: the model's
+forward pass (ONNX Runtime, which releases the GIL) and Django around it. Measured here with
+paced senders (bench/load_run.py, 200 messages/s for 30 s, REST and SMS webhook half each, REST
+p50/p95 in ms on 2 cores):
+
+    sync workers x4                       72 / 95   a sync worker closes each connection after
+                                                    one answer and, once it accepts one, waits
+                                                    for its sender: an idle sender holds a process
+    gthread x4 processes, 1 thread        21 / 55   keep-alive; idle connections wait in a poller
+    gthread x8 processes, 1 thread        29 / 78
+    gthread x2 processes, 1 thread        19 / 53   a connection stays with its process: requests
+                                                    queue behind their neighbour's
+    gthread x2 processes, 2 threads       14 / 32   the default: one process per core, a second
+                                                    thread runs Django while the first waits on
+                                                    the model or on PostgreSQL
+    gthread x2 processes, 4 threads       18 / 44
+
+More processes than cores cost more than they gained: every process holds its own copy of the
+model, and switching between them on a core evicts it from the caches (a REST message took 5.5 ms
+of CPU alone and 7.3 ms among four busy processes).
 """
 
 from __future__ import annotations
@@ -18,10 +30,10 @@ import os
 bind = os.environ.get(
     "GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
-# Two processes per core: while one waits on PostgreSQL the other uses the core.
-workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, multiprocessing.cpu_count() * 2))))
+# One process per core, two threads each (see above).
+workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, multiprocessing.cpu_count()))))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Idle keep-alive connections wait in the worker's poller, not in its thread.
 worker_connections = 1000
 # A request that takes longer than this is a hung worker (a 1 MiB body classifies in well under it).

@@ -16,12 +16,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from twilio.request_validator import RequestValidator
 
+from clarioscope.taxonomy import INTENTS
 from intake import localcache
-from intake.models import ApiKey, Message, MessageStatus
+from intake.models import ApiKey, Message, MessageStatus, ReviewItem
 from intake.serializers import MessageResultSerializer, message_result
 from intake.services import (
     CLASSIFY_PENDING_QUEUED_KEY,
     _claim_untried,
+    _classify_loaded,
     api_key_create,
     message_ingest,
     message_receive,
@@ -292,3 +294,30 @@ def test_a_burst_of_webhooks_is_classified_by_the_worker_once_each(
     rows = list(Message.objects.values_list("status", "classify_attempts"))
     assert len(rows) == 60
     assert set(rows) == {(MessageStatus.CLASSIFIED, 1)}
+
+
+@pytest.mark.django_db
+def test_a_batch_writes_every_result_but_never_over_another_workers(practice):
+    texts = ["can I move my appointment?", "my chest hurts and my arm is numb", "refill please"]
+    messages = [message_ingest(practice=practice, channel="sms", text=t).message for t in texts]
+    # Another worker got to the third one between our read and our write.
+    Message.objects.filter(pk=messages[2].pk).update(
+        status=MessageStatus.CLASSIFIED, label="billing", model_version="other-worker"
+    )
+
+    done = _classify_loaded(messages)
+
+    assert [m.pk for m in done] == [messages[0].pk, messages[1].pk]
+    first, urgent, theirs = (Message.objects.get(pk=m.pk) for m in messages)
+    assert theirs.label == "billing" and theirs.model_version == "other-worker"
+    assert not ReviewItem.objects.filter(message=theirs).exists()
+    for stored, in_memory in ((first, messages[0]), (urgent, messages[1])):
+        assert stored.status == MessageStatus.CLASSIFIED
+        assert set(stored.probabilities) == set(INTENTS)
+        assert stored.probabilities == in_memory.probabilities
+        assert stored.confidence == in_memory.confidence
+        assert stored.label == in_memory.label and stored.model_version == in_memory.model_version
+        assert stored.classified_at == in_memory.classified_at
+    assert urgent.urgent and urgent.red_flags == ["chest_pain"] and urgent.needs_review
+    item = ReviewItem.objects.get(message=urgent)
+    assert item.reason == "urgent" and item.urgent and item.practice_id == practice.pk
