@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint chromium serve faults bench bench-load
+.PHONY: install run test lint chromium wrk serve faults bench bench-load
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ chromium:
 	  (apt-get install -y -q chromium >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) || \
 	  echo "make test: could not install chromium; browser tests will be skipped"
+
+# wrk drives bench-load (a few kB of C instead of locust's Python on the cores it measures).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || \
+	  (apt-get install -y -q wrk >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)) || \
+	  echo "make bench-load: could not install wrk; pass LOAD_ARGS=\"--tool locust\""
 
 # Uses PostgreSQL and Redis on 127.0.0.1 when they answer (CI has them), SQLite otherwise.
 test: install chromium
@@ -64,7 +71,7 @@ faults:
 	$(MAKE) test PYTEST_ARGS="-m faults $(PYTEST_ARGS)"
 
 # Sustained load on loopback against a production-mode stack it starts itself; prints a table and
-# writes bench/results/load.json. LOAD_ARGS="--duration 60 --users 16" to change the run.
+# writes bench/results/load.json. LOAD_ARGS="--duration 60 --rate 200 --users 16" to change the run.
 LOAD_ARGS ?=
-bench-load: install
+bench-load: install wrk
 	$(BIN)/python bench/load_run.py $(LOAD_ARGS)

@@ -301,7 +301,7 @@ def main() -> int:
     parser.add_argument(
         "--rate",
         type=float,
-        default=200.0,
+        default=220.0,
         help="target messages per second, all endpoints together, each connection on a fixed "
         "schedule; 0 (wrk only): closed loop, each connection sends as soon as answered",
     )
