@@ -24,7 +24,7 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_model
-	$(BIN)/python manage.py create_demo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py create_demo
 	$(BIN)/python manage.py seed_demo_messages
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

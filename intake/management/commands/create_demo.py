@@ -1,3 +1,4 @@
+import os
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -35,7 +36,9 @@ class Command(BaseCommand):
                 )
             key = api_key_create(practice=practice, name="demo")
         self.stdout.write(
-            "\nClarioScope intake demo, http://127.0.0.1:8000/\n"
+            # HOST and PORT as `make run` and deploy/serve.sh pass them to the server.
+            f"\nClarioScope intake demo, http://{os.environ.get('HOST') or '127.0.0.1'}:"
+            f"{os.environ.get('PORT') or '8000'}/\n"
             f"  practice      {practice.slug}\n"
             + "".join(
                 f"  {role.label:<13} username {username!r}, password {DEMO_PASSWORD!r}\n"
