@@ -187,8 +187,8 @@ def run(args: argparse.Namespace, url: str, model: str) -> int:
     print(f"\nPOST errors: {errors} of {len(single)}")
     ack_p50 = statistics.median(r["ack_ms"] for r in batch_rows)
     rate = result["batch"]["messages_per_s_median"]
-    print(f"batch of {args.batch_size}: acknowledged in {ack_p50:.0f} ms (median), ")
-    print(f"  classified at {rate} messages/s (median of {len(batch_rows)} batches)")
+    print(f"batch of {args.batch_size}: acknowledged in {ack_p50:.0f} ms (median),")
+    print(f"  classified at {rate:.1f} messages/s (median of {len(batch_rows)} batches)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     print(f"wrote {args.json}")
