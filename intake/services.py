@@ -280,10 +280,6 @@ def message_receive(*, practice: Practice, **fields: Any) -> IngestResult:
     return result
 
 
-def message_enqueue_classification(*, message: Message) -> None:
-    _enqueue([message.pk])
-
-
 def message_submit(*, practice: Practice, **fields: Any) -> IngestResult:
     """REST path: store one message, then classify it synchronously, outside any transaction.
 
@@ -392,7 +388,8 @@ def _classify_loaded(messages: Sequence[Message]) -> list[Message]:
         return _store_batch_postgresql(messages, results)
     done: list[Message] = []
     # One transaction for the batch: one commit instead of one per message (the commits were
-    # most of a batch's time). Rows are locked in pk order, so racing workers cannot deadlock.
+    # most of a batch's time). Callers pass messages in pk order, so rows are locked in pk order
+    # and racing workers cannot deadlock.
     with transaction.atomic():
         for message, result in zip(messages, results, strict=True):
             if _store_classification(message, result):
@@ -448,6 +445,14 @@ def _store_batch_postgresql(
         + ") WHERE m.id = v.id AND m.status = %s RETURNING m.id"
     )
     with transaction.atomic():
+        # Lock the rows in pk order first: the UPDATE's own order follows its plan, and two
+        # workers writing overlapping batches (a sweep and a batch task) must not deadlock.
+        list(
+            Message.objects.filter(pk__in=[m.pk for m in messages])
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
         with transaction.get_connection().cursor() as cursor:
             cursor.execute(sql, params)
             updated = {pk for (pk,) in cursor.fetchall()}
@@ -519,19 +524,9 @@ def _store_classification(message: Message, result: _Classification) -> bool:
     )
     if not updated:
         return False
-    decision = result.decision
-    if decision.needs_review:
-        item = _review_item(message, result)
-        ReviewItem.objects.get_or_create(
-            message=message,
-            defaults={
-                "practice_id": item.practice_id,
-                "reason": item.reason,
-                "urgent": item.urgent,
-                "uncertainty": item.uncertainty,
-                "status": item.status,
-            },
-        )
+    if result.decision.needs_review:
+        # A message keeps the review item it has (a reviewer may be on it).
+        ReviewItem.objects.bulk_create([_review_item(message, result)], ignore_conflicts=True)
     for name, value in result.fields.items():
         setattr(message, name, value)
     return True
