@@ -240,21 +240,30 @@ def _enqueue(ids: list[int]) -> None:
 
 
 def _queue_classification(ids: list[int]) -> None:
-    from intake.tasks import classify_messages, classify_pending
+    from intake.tasks import classify_messages
 
     if len(ids) >= OWN_TASK_MIN_MESSAGES:
         classify_messages.delay(ids)
-    elif cache.add(CLASSIFY_PENDING_QUEUED_KEY, 1, timeout=CLASSIFY_PENDING_QUEUED_TTL):
+    else:
         # One task per burst, not one per message: under load a task, its broker round trips and
         # its claim query cost more than classifying the message. The short countdown lets the
         # messages of the next moment join the batch (webhooks are answered already; nobody
         # waits on this).
-        try:
-            classify_pending.apply_async(countdown=settings.CLASSIFY_PENDING_DELAY_SECONDS)
-        except Exception:
-            # Nothing was queued: let the next message try again (the sweep covers this one).
-            cache.delete(CLASSIFY_PENDING_QUEUED_KEY)
-            raise
+        _queue_classify_pending(countdown=settings.CLASSIFY_PENDING_DELAY_SECONDS)
+
+
+def _queue_classify_pending(*, countdown: float = 0) -> None:
+    """Queue a classify_pending task unless one is queued already."""
+    from intake.tasks import classify_pending
+
+    if not cache.add(CLASSIFY_PENDING_QUEUED_KEY, 1, timeout=CLASSIFY_PENDING_QUEUED_TTL):
+        return
+    try:
+        classify_pending.apply_async(countdown=countdown)
+    except Exception:
+        # Nothing was queued: let the next message try again (the sweep covers this one).
+        cache.delete(CLASSIFY_PENDING_QUEUED_KEY)
+        raise
 
 
 def messages_ingest_and_enqueue(
@@ -540,7 +549,6 @@ def messages_classify_pending(*, batch_size: int | None = None, max_seconds: flo
     workers never classify the same message; a worker that dies after claiming leaves its batch
     pending with one attempt, for the sweep.
     """
-    from intake.tasks import classify_pending
 
     # Cleared before looking: a message committed after this point queues a new task, and one
     # committed before it is seen by the query below. Either way nothing waits for the sweep.
@@ -554,8 +562,7 @@ def messages_classify_pending(*, batch_size: int | None = None, max_seconds: flo
             return classified
         classified += len(_classify_loaded(batch))
         if time.monotonic() > deadline:
-            if cache.add(CLASSIFY_PENDING_QUEUED_KEY, 1, timeout=CLASSIFY_PENDING_QUEUED_TTL):
-                classify_pending.apply_async()
+            _queue_classify_pending()
             return classified
 
 
@@ -588,16 +595,23 @@ def message_classify_now(*, message: Message) -> Message:
 
 def messages_sweep_unclassified(*, older_than_seconds: int | None = None, limit: int = 5000) -> int:
     """Re-queue messages still pending after a while (a dead worker, a lost task). Returns how
-    many were queued. Safe to run any time: classification is idempotent."""
+    many it found. Safe to run any time: classification is idempotent.
+
+    Never-tried messages are classify_pending's: the sweep only makes sure one such task is
+    queued, however many wait, so a backlog is not queued again at every sweep. Tried ones (a
+    worker died holding them, or a web process mid-request) are queued by id.
+    """
     from intake.tasks import classify_messages
 
     age = settings.SWEEP_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
     cutoff = timezone.now() - timedelta(seconds=age)
+    stale = Message.objects.filter(status=MessageStatus.PENDING, created_at__lte=cutoff)
+    untried = stale.filter(classify_attempts=0).count()
+    if untried:
+        _queue_classify_pending()
     ids = list(
-        Message.objects.filter(status=MessageStatus.PENDING, created_at__lte=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+        stale.filter(classify_attempts__gt=0).order_by("pk").values_list("pk", flat=True)[:limit]
     )
     for start in range(0, len(ids), 50):
         classify_messages.delay(ids[start : start + 50])
-    return len(ids)
+    return untried + len(ids)

@@ -28,6 +28,7 @@ from intake.services import (
     message_ingest,
     message_receive,
     messages_classify_pending,
+    messages_sweep_unclassified,
 )
 from tests.workers import CeleryWorker, run_threads, wait_for
 
@@ -321,3 +322,33 @@ def test_a_batch_writes_every_result_but_never_over_another_workers(practice):
     assert urgent.urgent and urgent.red_flags == ["chest_pain"] and urgent.needs_review
     item = ReviewItem.objects.get(message=urgent)
     assert item.reason == "urgent" and item.urgent and item.practice_id == practice.pk
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_tried_messages_by_id_and_leaves_untried_ones_to_one_shared_task(
+    practice,
+):
+    untried = [
+        message_ingest(practice=practice, channel="sms", text=f"hello {n}").message
+        for n in range(3)
+    ]
+    # A web process died after storing this one and before classifying it.
+    tried = message_ingest(
+        practice=practice, channel="email", text="hello", classifying_now=True
+    ).message
+    cache.add(CLASSIFY_PENDING_QUEUED_KEY, 1, 30)  # a classify_pending task is queued already
+
+    assert messages_sweep_unclassified(older_than_seconds=0) == 4
+
+    # The tried one was queued by id (and ran, tasks are in-process here); the untried ones
+    # wait for the task that is already queued instead of being queued again.
+    tried.refresh_from_db()
+    assert tried.status == MessageStatus.CLASSIFIED and tried.classify_attempts == 2
+    assert {m.status for m in Message.objects.filter(pk__in=[m.pk for m in untried])} == {
+        MessageStatus.PENDING
+    }
+
+    cache.delete(CLASSIFY_PENDING_QUEUED_KEY)  # that task was lost
+    assert messages_sweep_unclassified(older_than_seconds=0) == 3
+    assert not Message.objects.filter(status=MessageStatus.PENDING).exists()
+    assert set(Message.objects.values_list("classify_attempts", flat=True)) <= {1, 2}
