@@ -29,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load_run import DEFAULT_DATABASE_URL, PYTHON, OwnStack, newest_trained_model  # noqa: E402
+from load_run import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    OwnStack,
+    newest_trained_model,
+    stack_environment,
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -76,19 +81,7 @@ def main() -> int:
     if not model:
         raise SystemExit("bench_api: no model in var/models; run `make run` once or pass --model")
     database_url = args.database_url or DEFAULT_DATABASE_URL
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-api-" + uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "LOG_LEVEL": "WARNING",
-        "PYTHON": PYTHON,
-        "CLARIOSCOPE_MODEL": model,
-    }
+    env = {**stack_environment(database_url), "CLARIOSCOPE_MODEL": model}
     os.environ.update(
         {"DJANGO_SETTINGS_MODULE": "clarioscope.settings", "DATABASE_URL": database_url}
     )

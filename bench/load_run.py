@@ -92,6 +92,22 @@ def newest_trained_model() -> str:
     return str(max(candidates, key=lambda p: p.stat().st_mtime)) if candidates else ""
 
 
+def stack_environment(database_url: str) -> dict[str, str]:
+    """Production mode on loopback against `database_url`, for the processes OwnStack starts."""
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-" + uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "LOG_LEVEL": "WARNING",
+        "PYTHON": PYTHON,
+    }
+
+
 class OwnStack:
     """A private redis-server plus the supervised production processes."""
 
@@ -333,18 +349,7 @@ def main() -> int:
     rest_weight, sms_weight = (int(x) for x in args.mix.split(":"))
 
     database_url = args.database_url or DEFAULT_DATABASE_URL
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "load-bench-" + uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "LOG_LEVEL": "WARNING",
-        "PYTHON": PYTHON,
-    }
+    env = stack_environment(database_url)
     stack: OwnStack | None = None
     model = args.model or newest_trained_model()
     if not args.url:
